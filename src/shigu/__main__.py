@@ -1,0 +1,5 @@
+"""``python -m shigu`` runs the CLI."""
+
+from shigu.cli import main
+
+main()

@@ -1,0 +1,189 @@
+"""The model registry: every named model, where to get it, how to check it, how to feed it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from shigu.core.errors import ModelError
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything Shigu needs to fetch, verify and run one named model.
+
+    Attributes:
+        name: registry name users type (``yolox-nano``).
+        format: decoder that reads its outputs (``yolox``, ``nanodet``, ``yolov8``, ``yunet``,
+            ``reid``, ``plate-crnn``).
+        filename: file name in the cache and in mirrors.
+        urls: official download URLs, tried in order.
+        sha256: verified checksum, or None when it is pinned on first download instead.
+        licence: licence of the weights.
+        input_size: (width, height) the network takes.
+        labels: label-set name (see ``shigu.core.labels``).
+        description: one line for ``shigu models list``.
+        size_bytes: expected size, for progress bars (0 when unknown).
+    """
+
+    name: str
+    format: str
+    filename: str
+    urls: tuple[str, ...]
+    sha256: str | None
+    licence: str
+    input_size: tuple[int, int]
+    labels: str
+    description: str
+    size_bytes: int = 0
+    preprocess: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def verified(self) -> bool:
+        return self.sha256 is not None
+
+
+_YOLOX_RELEASE = "https://github.com/Megvii-BaseDetection/YOLOX/releases/download/0.1.1rc0/"
+_KAZ_MOT = (
+    "https://raw.githubusercontent.com/Kazuhito00/MOT-Tracking-by-Detection-Pipeline/"
+    "16cf07242fc295317201419bc76c236705655171/"
+)
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        ModelSpec(
+            name="yolox-nano",
+            format="yolox",
+            filename="yolox_nano.onnx",
+            urls=(
+                _YOLOX_RELEASE + "yolox_nano.onnx",
+                "https://raw.githubusercontent.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/"
+                "ac07155e3ac8a531d89d24204e50f364d3444275/model/yolox_nano.onnx",
+            ),
+            sha256="695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14",
+            licence="Apache-2.0 (Megvii YOLOX)",
+            input_size=(416, 416),
+            labels="coco80",
+            description="YOLOX-Nano, COCO 80 classes, 0.91M params, 25.8 mAP",
+            size_bytes=3660092,
+        ),
+        ModelSpec(
+            name="yolox-tiny",
+            format="yolox",
+            filename="yolox_tiny.onnx",
+            urls=(_YOLOX_RELEASE + "yolox_tiny.onnx",),
+            sha256=None,
+            licence="Apache-2.0 (Megvii YOLOX)",
+            input_size=(416, 416),
+            labels="coco80",
+            description="YOLOX-Tiny, COCO 80 classes, 5.06M params, 32.8 mAP",
+        ),
+        ModelSpec(
+            name="yolox-s",
+            format="yolox",
+            filename="yolox_s.onnx",
+            urls=(_YOLOX_RELEASE + "yolox_s.onnx",),
+            sha256=None,
+            licence="Apache-2.0 (Megvii YOLOX)",
+            input_size=(640, 640),
+            labels="coco80",
+            description="YOLOX-S, COCO 80 classes, 9.0M params, 40.5 mAP",
+        ),
+        ModelSpec(
+            name="yolox-m",
+            format="yolox",
+            filename="yolox_m.onnx",
+            urls=(_YOLOX_RELEASE + "yolox_m.onnx",),
+            sha256=None,
+            licence="Apache-2.0 (Megvii YOLOX)",
+            input_size=(640, 640),
+            labels="coco80",
+            description="YOLOX-M, COCO 80 classes, 25.3M params, 47.2 mAP",
+        ),
+        ModelSpec(
+            name="nanodet-m",
+            format="nanodet",
+            filename="nanodet_m_320.onnx",
+            urls=(_KAZ_MOT + "Detector/nanodet/model/nanodet_m_320.onnx",),
+            sha256="88e9fb97a54bb0030127ad323a10f88b4531b6aa82617e7ef79e35ffcc9bb3e1",
+            licence="Apache-2.0 (RangiLyu NanoDet)",
+            input_size=(320, 320),
+            labels="coco80",
+            description="NanoDet-m 320, COCO 80 classes, GFL heads, 0.95M params",
+            size_bytes=3802801,
+        ),
+        ModelSpec(
+            name="yunet-face",
+            format="yunet",
+            filename="face_detection_yunet_2023mar.onnx",
+            urls=(
+                "https://github.com/opencv/opencv_zoo/raw/main/models/face_detection_yunet/"
+                "face_detection_yunet_2023mar.onnx",
+                "https://raw.githubusercontent.com/ShiqiYu/libfacedetection.train/"
+                "147357457766555aeaa81fe5501f081fe1c8e12e/onnx/yunet_s_640_640.onnx",
+            ),
+            sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+            licence="MIT (opencv_zoo) / Apache-2.0 (libfacedetection.train)",
+            input_size=(640, 640),
+            labels="face",
+            description="YuNet face detector with 5 landmarks (2023mar)",
+            size_bytes=232589,
+        ),
+        ModelSpec(
+            name="light-person",
+            format="yolox",
+            filename="light_person_detector_192.onnx",
+            urls=(_KAZ_MOT + "Detector/light_person_detector/model/model.onnx",),
+            sha256="4bf5f704cd3bd900645a4303e0934ede13d9fb2135058b38005f4c2886c68576",
+            licence="Apache-2.0 (Kazuhito00 light person detector)",
+            input_size=(192, 192),
+            labels="person",
+            description="Tiny YOLOX-style person detector, 192x192",
+            size_bytes=3616703,
+        ),
+        ModelSpec(
+            name="person-reid-0288",
+            format="reid",
+            filename="person-reidentification-retail-0288.onnx",
+            urls=(
+                "https://raw.githubusercontent.com/Kazuhito00/MOT-Tracking-by-Detection-Pipeline/"
+                "181787ca9b232eaf4a7327deb2e93d8fc8e1885c/Tracker/person_reid/model/"
+                "person-reidentification-retail-0288.onnx",
+            ),
+            sha256="f3966d905e7232026aa8b814c328231a7b45c5b6b4dd32f886894223c4441b80",
+            licence="Apache-2.0 (Intel Open Model Zoo)",
+            input_size=(128, 256),
+            labels="person",
+            description="Person re-identification embedding (256-d), Intel OMZ retail-0288",
+            size_bytes=813323,
+        ),
+        ModelSpec(
+            name="plate-rec-color",
+            format="plate-crnn",
+            filename="plate_rec_color.onnx",
+            urls=(
+                "https://raw.githubusercontent.com/zhang-jiaqi-1207/plate-rec-color/"
+                "38f78611a48e3110d776bb866ef34413e3825cf9/weights/plate_rec_color.onnx",
+            ),
+            sha256="4fbd2cd6d14406fc8f5d6eef043fe670f1ee35749a7baa36e24ab41d2ca23490",
+            licence="unknown (licence not verified; evaluation only)",
+            input_size=(168, 48),
+            labels="plate",
+            description="Chinese licence plate CRNN (characters + colour)",
+            size_bytes=788330,
+        ),
+    ]
+}
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The registry entry for ``name``; an unknown name lists the known ones."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        close = [n for n in MODELS if name.split("-")[0] in n]
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ModelError(
+            f"unknown model {name!r}",
+            f"{hint}known models: {', '.join(MODELS)} (or pass a .onnx path with --format)",
+        ) from None

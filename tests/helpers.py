@@ -1,0 +1,128 @@
+"""Helpers tests share: synthetic videos made with PyAV, small HTTP servers."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def moving_square_frames(n: int = 60, size: tuple[int, int] = (160, 120)) -> Iterator[np.ndarray]:
+    """BGR frames of a white square sliding right over a dark gradient."""
+    w, h = size
+    rng = np.random.default_rng(0)
+    base = np.tile(np.linspace(20, 80, w, dtype=np.uint8), (h, 1))
+    for i in range(n):
+        noise = rng.integers(0, 40, (h, w, 3), dtype=np.uint8)  # realistic bitrate
+        img = np.dstack([base, base, base]) + noise
+        x = 5 + (i * 2) % (w - 30)
+        img[40:70, x : x + 25] = 255
+        yield img
+
+
+def write_video(
+    path: Path,
+    n: int = 60,
+    fps: int = 25,
+    size: tuple[int, int] = (160, 120),
+    faststart: bool = True,
+    codec: str = "libx264",
+) -> Path:
+    """Encode a synthetic clip; ``faststart=False`` leaves the MP4 index at the end."""
+    options = {"movflags": "+faststart"} if faststart and path.suffix == ".mp4" else {}
+    with av.open(str(path), "w", options=options) as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for img in moving_square_frames(n, size):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+def truncate(path: Path, fraction: float, out: Path) -> Path:
+    data = path.read_bytes()
+    out.write_bytes(data[: int(len(data) * fraction)])
+    return out
+
+
+class RangeHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with HTTP Range support, optional connection drops and corruption.
+
+    Class attributes set per server: ``drop_after`` (bytes sent before the connection is cut
+    on the first request of each path), ``corrupt`` (names served with flipped bytes).
+    """
+
+    drop_after: int | None = None
+    corrupt: frozenset[str] = frozenset()
+    requests: list[tuple[str, str | None]] = []
+    _dropped: set[str] = set()
+
+    def log_message(self, *args: object) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(self.path))
+        type(self).requests.append((self.path, self.headers.get("Range")))
+        if not path.is_file():
+            self.send_error(404)
+            return
+        data = path.read_bytes()
+        if path.name in self.corrupt:
+            data = bytes(b ^ 0xFF for b in data[:64]) + data[64:]
+        start = 0
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes="):
+            start = int(rng[len("bytes=") :].split("-")[0] or 0)
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        limit = self.drop_after
+        if limit is not None and self.path not in self._dropped:
+            type(self)._dropped.add(self.path)
+            self.wfile.write(body[:limit])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+@contextmanager
+def serve_folder(
+    folder: Path, port: int, drop_after: int | None = None, corrupt: frozenset[str] = frozenset()
+) -> Iterator[type[RangeHandler]]:
+    """Serve ``folder`` on 127.0.0.1:``port`` in a thread; yields the handler class."""
+    handler = type(
+        "Handler",
+        (RangeHandler,),
+        {"drop_after": drop_after, "corrupt": corrupt, "requests": [], "_dropped": set()},
+    )
+
+    def factory(*args: object, **kwargs: object) -> RangeHandler:
+        return handler(*args, directory=str(folder), **kwargs)  # type: ignore[arg-type]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), factory)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield handler
+    finally:
+        server.shutdown()
+        server.server_close()
