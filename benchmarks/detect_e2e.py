@@ -20,7 +20,6 @@ import numpy as np
 import onnxruntime as ort
 
 from _common import DATA, machine, median
-
 from shigu.cli._video_job import run_video_job
 from shigu.detect import load_detector
 from shigu.detect.stream import throughput_plan
@@ -42,8 +41,9 @@ def main() -> None:
         t = np.empty((1, 3, 416, 416), np.float32)
         detector.preprocess(image, t[0])
         tensors.append(t)
-    bare_session = ort.InferenceSession(str(detector.model.path),
-                                        providers=["CPUExecutionProvider"])
+    bare_session = ort.InferenceSession(
+        str(detector.model.path), providers=["CPUExecutionProvider"]
+    )
     name = bare_session.get_inputs()[0].name
     for t in tensors[:20]:
         bare_session.run(None, {name: t})
@@ -65,8 +65,13 @@ def main() -> None:
         return len(tensors) / (time.perf_counter() - started)
 
     def end_to_end(out: Path) -> float:
-        report = run_video_job(open_source(VIDEO), detector, workers=workers,
-                               jsonl=out / "d.jsonl", show_progress=False)
+        report = run_video_job(
+            open_source(VIDEO),
+            detector,
+            workers=workers,
+            jsonl=out / "d.jsonl",
+            show_progress=False,
+        )
         assert report.frames == len(frames)
         return report.fps
 
@@ -81,8 +86,10 @@ def main() -> None:
             e2es.append(e)
             ratios.append(e / b)
             pool_ratios.append(e / p)
-            print(f"  bare {b:6.1f} fps   shigu detect {e:6.1f} fps   ratio {e / b:.2f}   "
-                  f"inference-only pool {p:6.1f} fps   ratio {e / p:.2f}")
+            print(
+                f"  bare {b:6.1f} fps   shigu detect {e:6.1f} fps   ratio {e / b:.2f}   "
+                f"inference-only pool {p:6.1f} fps   ratio {e / p:.2f}"
+            )
 
     # where the time goes, per frame, single-threaded pieces
     src = list(open_source(VIDEO))
@@ -106,8 +113,10 @@ def main() -> None:
     print(f"ratio end-to-end / bare:             median {median(ratios):.2f} (target >= 0.90)")
     print(f"inference only, same worker plan:    median {median(pools):.1f} fps")
     print(f"ratio end-to-end / that:             median {median(pool_ratios):.2f}")
-    print(f"per frame: decode {decode_ms:.2f} ms, letterbox+tensor {prep_ms:.2f} ms, "
-          f"output decode+NMS {post_ms:.2f} ms")
+    print(
+        f"per frame: decode {decode_ms:.2f} ms, letterbox+tensor {prep_ms:.2f} ms, "
+        f"output decode+NMS {post_ms:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -83,6 +83,27 @@ class Detections:
 
     # ------------------------------------------------------------------ construction
     @classmethod
+    def trusted(
+        cls,
+        xyxy: np.ndarray,
+        confidence: np.ndarray,
+        class_id: np.ndarray,
+        tracker_id: np.ndarray | None = None,
+        mask: np.ndarray | None = None,
+        keypoints: np.ndarray | None = None,
+        data: dict[str, np.ndarray] | None = None,
+    ) -> Detections:
+        """Build without validation, for hot paths whose arrays are already right.
+
+        The caller guarantees dtypes (float32, float32, int32, int64) and equal lengths.
+        """
+        obj = cls.__new__(cls)
+        obj.xyxy, obj.confidence, obj.class_id = xyxy, confidence, class_id
+        obj.tracker_id, obj.mask, obj.keypoints = tracker_id, mask, keypoints
+        obj.data = {} if data is None else data
+        return obj
+
+    @classmethod
     def empty(cls, with_tracker_id: bool = False) -> Detections:
         """A batch with no detections."""
         return cls(

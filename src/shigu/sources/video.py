@@ -275,6 +275,11 @@ class VideoSource(Source):
                 continue
             yield from decoded
 
+    def _frame_step(self) -> float:
+        """One frame's duration for invented timestamps; 25 fps when the rate is implausible."""
+        fps = self.info.fps
+        return 1.0 / fps if fps and 0.5 <= fps <= 1000 else 0.04
+
     def _frames(self) -> Iterator[Frame]:
         index = 0
         last_ts = -1.0
@@ -301,10 +306,10 @@ class VideoSource(Source):
                     elif last_ts < 0:
                         ts = conn_offset
                     else:
-                        ts = last_ts + (1.0 / self.info.fps if self.info.fps else 0.04)
-                    if ts <= last_ts:  # repair repeated or backwards timestamps
-                        ts = last_ts + (1.0 / self.info.fps if self.info.fps else 1e-3)
+                        ts = last_ts + self._frame_step()
                     ts = round(ts, 6)
+                    if ts <= last_ts:  # repair repeated or backwards timestamps
+                        ts = round(last_ts + self._frame_step(), 6)
                     if wall_start is None:
                         wall_start = time.monotonic() - ts
                     image = av_frame.to_ndarray(format="bgr24")

@@ -1,0 +1,153 @@
+"""Shigu's trackers vs Roboflow `trackers` on MOT17 public detections, and PETS end to end.
+
+Part 1, in one process on identical inputs: ByteTrack/OC-SORT/SORT/BoT-SORT from the reference
+package (its defaults) and Shigu's presets, on the public FRCNN detections of every sequence
+in ../shared/data/mot/MOT17 (full sequences). HOTA, MOTA, IDF1 and ID switches by TrackEval;
+tracker-update throughput (only `update` calls timed) as the median of --repeats runs.
+
+Part 2, end to end on the PETS2009 S2L1 video with YOLOX-nano detections (threshold 0.1, the
+same boxes for every tracker), scored against MOT15 ground truth scaled by 0.625.
+
+Usage: python benchmarks/track_mot.py [--repeats 3] [--skip-pets] [--reid]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+from _common import DATA, machine
+from shigu.detect import load_detector
+from shigu.detect.stream import detect_stream, throughput_plan
+from shigu.eval.mot import evaluate_mot
+from shigu.eval.reference_trackers import ReferenceTracker
+from shigu.sources import SeqInfo, open_source
+from shigu.track import create_tracker
+from shigu.track.offline import (
+    SequenceDetections,
+    load_mot_detections,
+    run_tracker,
+    write_mot_results,
+)
+
+MOT17 = DATA / "mot" / "MOT17"
+PETS_VIDEO = DATA / "video" / "pets2009_s2l1_vtest_480x360.avi"
+PETS_GT = DATA / "mot" / "MOT15"
+
+
+def score(
+    make, seqs: list[SequenceDetections], gt: Path, repeats: int, gt_scale: float = 1.0, frames=None
+) -> dict[str, float]:
+    fps_runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for rep in range(repeats):
+            n, spent = 0, 0.0
+            for seq in seqs:
+                tracker = make(seq.info)
+                if frames is None:
+                    run = run_tracker(tracker, seq)
+                    tracked, seconds = run.tracked, run.update_seconds
+                else:
+                    import time
+
+                    tracker.reset()
+                    tracked, seconds = [], 0.0
+                    for image, dets in zip(frames, seq.frames, strict=True):
+                        started = time.perf_counter()
+                        tracked.append(tracker.update(dets, image))
+                        seconds += time.perf_counter() - started
+                n += len(tracked)
+                spent += seconds
+                if rep == 0:
+                    write_mot_results(Path(tmp) / f"{seq.info.name}.txt", tracked)
+            fps_runs.append(n / spent)
+        metrics = evaluate_mot(
+            gt, tmp, sequences=[s.info.name for s in seqs], gt_scale=gt_scale
+        ).combined
+    return {**metrics, "fps": statistics.median(fps_runs)}
+
+
+def table(title: str, rows: dict[str, dict[str, float]]) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'tracker':<26}{'HOTA':>7}{'DetA':>7}{'AssA':>7}{'MOTA':>7}{'IDF1':>7}{'IDSW':>6}"
+        f"{'update fps':>12}"
+    )
+    for name, m in rows.items():
+        print(
+            f"{name:<26}{m['HOTA']:7.1f}{m['DetA']:7.1f}{m['AssA']:7.1f}{m['MOTA']:7.1f}"
+            f"{m['IDF1']:7.1f}{m['IDSW']:6.0f}{m['fps']:12,.0f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-pets", action="store_true")
+    parser.add_argument("--reid", action="store_true", help="also Shigu ByteTrack + ReID on PETS")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+
+    seqs = [load_mot_detections(p) for p in sorted(MOT17.iterdir()) if p.is_dir()]
+    print(
+        f"MOT17: {len(seqs)} sequences, {sum(len(s.frames) for s in seqs)} frames, public "
+        "FRCNN detections"
+    )
+    rows: dict[str, dict[str, float]] = {}
+    for ref in ("bytetrack", "ocsort", "sort", "botsort"):
+        rows[f"trackers {ref}"] = score(
+            lambda i, r=ref: ReferenceTracker(r, i.frame_rate), seqs, MOT17, args.repeats
+        )
+    for preset in ("bytetrack", "ocsort", "sort"):
+        rows[f"shigu {preset}"] = score(
+            lambda i, p=preset: create_tracker(p, i.frame_rate), seqs, MOT17, args.repeats
+        )
+    table("MOT17 public detections (median update fps)", rows)
+    refs = {k: v for k, v in rows.items() if k.startswith("trackers")}
+    best_hota = max(v["HOTA"] for v in refs.values())
+    fastest = max(v["fps"] for v in refs.values())
+    ours = rows["shigu bytetrack"]
+    print(
+        f"\nshigu bytetrack (default) vs best reference HOTA: {ours['HOTA'] - best_hota:+.1f} "
+        "points (target >= +1.0)"
+    )
+    print(
+        f"shigu bytetrack update fps vs fastest reference: {ours['fps'] / fastest:.2f}x "
+        "(target >= 3x)"
+    )
+
+    if args.skip_pets:
+        return
+    workers, threads = throughput_plan()
+    detector = load_detector("yolox-nano", conf=0.1, classes="person", threads=threads)
+    frames, dets = [], []
+    for frame, d in detect_stream(open_source(PETS_VIDEO), detector, workers=workers):
+        frames.append(frame.image)
+        dets.append(d)
+    pets = [SequenceDetections(SeqInfo("PETS09-S2L1", 10.0, len(dets), 480, 360), dets)]
+    prow: dict[str, dict[str, float]] = {}
+    prow["trackers bytetrack"] = score(
+        lambda i: ReferenceTracker("bytetrack", 10.0), pets, PETS_GT, 1, 0.625
+    )
+    prow["trackers botsort"] = score(
+        lambda i: ReferenceTracker("botsort", 10.0), pets, PETS_GT, 1, 0.625
+    )
+    prow["shigu bytetrack"] = score(
+        lambda i: create_tracker("bytetrack", 10.0), pets, PETS_GT, 1, 0.625
+    )
+    if args.reid:
+        prow["shigu bytetrack + reid"] = score(
+            lambda i: create_tracker("bytetrack", 10.0, reid="person-reid-0288"),
+            pets,
+            PETS_GT,
+            1,
+            0.625,
+            frames=frames,
+        )
+    table("PETS2009 S2L1 end to end, YOLOX-nano detections (HOTA target >= 50)", prow)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,151 @@
+"""``shigu track``: detect + track a video, or track MOTChallenge public detections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from shigu.cli._common import check_output_path, console, progress_bar
+from shigu.cli._video_job import run_video_job
+from shigu.cli.detect import SOURCE_HELP, print_report
+from shigu.core.errors import InputError
+from shigu.detect.factory import load_detector
+from shigu.detect.stream import throughput_plan
+from shigu.sources.open import open_source
+from shigu.track.factory import DEFAULT, PRESETS, create_tracker
+from shigu.track.offline import (
+    find_mot_sequences,
+    load_mot_detections,
+    run_tracker,
+    write_mot_results,
+)
+
+HELP = """Track objects: detect + track a video or stream, or track MOTChallenge detections.
+
+Video mode writes an annotated MP4 with trails (--out), a JSONL with tracker_id per detection
+(--jsonl) and MOTChallenge rows (--mot-txt). MOT mode (--mot DIR) reads each sequence's
+det/det.txt and seqinfo.ini under DIR and writes OUTDIR/<sequence>.txt, ready for
+`shigu eval mot` or TrackEval.
+
+Examples:
+
+  shigu track video.mp4 --out tracked.mp4 --jsonl tracks.jsonl
+
+  shigu track rtsp://camera/stream --classes person --cmc --jsonl live.jsonl
+
+  shigu track --mot MOT17/train --out results/ --tracker bytetrack
+
+  shigu eval mot --gt MOT17/train --results results/
+"""
+
+
+def track(
+    source: str | None = typer.Argument(None, help=SOURCE_HELP),
+    mot: Path | None = typer.Option(
+        None, "--mot", help="Folder of MOTChallenge sequences (track their public detections)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Video mode: annotated MP4. MOT mode: output folder."
+    ),
+    jsonl: Path | None = typer.Option(None, "--jsonl", help="JSONL of tracked detections."),
+    mot_txt: Path | None = typer.Option(
+        None, "--mot-txt", help="MOTChallenge result file for a video."
+    ),
+    tracker: str = typer.Option(DEFAULT, "--tracker", "-t", help=f"One of: {', '.join(PRESETS)}."),
+    model: str = typer.Option("yolox-nano", "--model", "-m", help="Detector (video mode)."),
+    format: str | None = typer.Option(None, "--format", help="Decoder for a local .onnx."),
+    classes: str | None = typer.Option(None, "--classes", "-c", help="e.g. person,car."),
+    conf: float = typer.Option(
+        0.1, "--conf", help="Detector threshold; keep it low: the tracker uses low-score boxes too."
+    ),
+    lost_buffer: int | None = typer.Option(
+        None, "--lost-buffer", help="Frames (at 30 fps) a lost track is kept."
+    ),
+    cmc: bool = typer.Option(False, "--cmc", help="Compensate camera motion (moving cameras)."),
+    reid: str | None = typer.Option(
+        None, "--reid", help="ReID model for re-identification (e.g. person-reid-0288); slower."
+    ),
+    stride: int = typer.Option(1, "--stride", help="Process every Nth frame."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, tensorrt, openvino, auto."),
+    max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
+) -> None:
+    overrides: dict[str, Any] = {} if lost_buffer is None else {"lost_buffer": lost_buffer}
+    if tracker not in PRESETS and tracker != "default":
+        create_tracker(tracker)  # raises the clear error
+    if (source is None) == (mot is None):
+        raise InputError(
+            "give either a SOURCE to detect and track, or --mot DIR", "see `shigu track --help`"
+        )
+    if mot is not None:
+        if out is None:
+            raise InputError("--mot needs --out OUTDIR for the result files")
+        if out.exists() and not out.is_dir():
+            raise InputError(f"--out {out} exists and is not a folder")
+        _track_mot(mot, out, tracker, overrides, progress)
+        return
+    assert source is not None
+    check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
+    check_output_path(jsonl, (".jsonl", ".json", ".ndjson"), "--jsonl")
+    check_output_path(mot_txt, (".txt",), "--mot-txt")
+    workers, threads = throughput_plan(device)
+    detector = load_detector(
+        model, format=format, device=device, conf=conf, classes=classes, threads=threads
+    )
+    src = open_source(source, stride=stride)
+    trk = create_tracker(tracker, src.output_fps or 30.0, cmc=cmc, reid=reid, **overrides)
+    report = run_video_job(
+        src,
+        detector,
+        workers=workers,
+        tracker=trk,
+        out=out,
+        jsonl=jsonl,
+        mot_txt=mot_txt,
+        max_frames=max_frames,
+        show_progress=progress,
+        description="track",
+    )
+    print_report(report, "track")
+    if report.truncated is not None:
+        raise report.truncated
+
+
+def _track_mot(root: Path, out: Path, name: str, overrides: dict[str, Any], progress: bool) -> None:
+    seqs = find_mot_sequences(root)
+    out.mkdir(parents=True, exist_ok=True)
+    table = Table(title=f"tracker {name}: MOTChallenge results in {out}", title_justify="left")
+    for col in ("sequence", "frames", "tracks", "rows", "update fps"):
+        table.add_column(col, justify="right" if col != "sequence" else "left")
+    frames = 0
+    seconds = 0.0
+    with progress_bar("track", len(seqs), progress) as bar:
+        for seq_dir in seqs:
+            seq = load_mot_detections(seq_dir)
+            run = run_tracker(create_tracker(name, seq.info.frame_rate, **overrides), seq)
+            rows = write_mot_results(out / f"{seq.info.name}.txt", run.tracked)
+            ids = {
+                int(i)
+                for d in run.tracked
+                if d.tracker_id is not None
+                for i in d.tracker_id.tolist()
+            }
+            table.add_row(
+                seq.info.name, str(len(run.tracked)), str(len(ids)), str(rows), f"{run.fps:,.0f}"
+            )
+            frames += len(run.tracked)
+            seconds += run.update_seconds
+            bar.advance(1)
+    console.print(table)
+    console.print(
+        f"{len(seqs)} sequences, {frames} frames, tracker update "
+        f"{frames / seconds if seconds else 0:,.0f} fps",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("track", help=HELP)(track)
