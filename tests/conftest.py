@@ -60,3 +60,33 @@ def free_port() -> int:
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real PostgreSQL server on loopback for the session (Debian's postgresql)."""
+    from tests.servers.postgres import PostgresServer, pg_bin
+
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL not installed; run make system-deps")
+    import shutil
+    import tempfile
+
+    # not under pytest's root-only tmp folder: the server runs as the postgres user
+    root = Path(tempfile.mkdtemp(prefix="shigu-pg-"))
+    server = PostgresServer(root, free_port()).start()
+    yield server.url
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def mqtt_broker(tmp_path: Path) -> Iterator[int]:
+    """A Mosquitto broker on loopback; yields its port."""
+    from tests.servers.mosquitto import MosquittoBroker, mosquitto_available
+
+    if not mosquitto_available():
+        pytest.skip("mosquitto not installed; run make system-deps")
+    broker = MosquittoBroker(tmp_path / "mqtt", free_port()).start()
+    yield broker.port
+    broker.stop()

@@ -1,0 +1,165 @@
+"""``SceneAnalytics``: all the rules of one source, fed one frame's tracked detections at a time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from shigu.analytics.heatmap import Heatmap
+from shigu.analytics.rules import (
+    CrowdingRule,
+    DwellRule,
+    Emitted,
+    FrameContext,
+    LineCounter,
+    SpeedingRule,
+    StoppedRule,
+    WrongWayRule,
+    ZoneRule,
+)
+from shigu.analytics.tracks import TrackBook
+from shigu.core.detections import Detections
+from shigu.core.events import Event
+from shigu.core.geometry import anchors, homography, points_in_polygon
+
+
+@dataclass
+class ZoneSpec:
+    id: str
+    polygon: list[tuple[float, float]]
+    rules: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class LineSpec:
+    id: str
+    points: tuple[tuple[float, float], tuple[float, float]]
+    classes: list[str] | None = None
+
+
+def build_zone_rule(zone: ZoneSpec, rule: dict[str, Any]) -> ZoneRule:
+    """One rule object from its config mapping (``type`` plus that rule's settings)."""
+    kind = rule["type"]
+    classes = rule.get("classes")
+    if kind in ("intrusion", "loitering"):
+        return DwellRule(zone.id, zone.polygon, classes, rule.get("min_seconds", 0.0), kind)
+    if kind == "crowding":
+        return CrowdingRule(
+            zone.id, zone.polygon, classes, rule["max_count"], rule.get("min_seconds", 0.0)
+        )
+    if kind == "wrong_way":
+        return WrongWayRule(
+            zone.id,
+            zone.polygon,
+            classes,
+            rule["direction"],
+            rule.get("min_seconds", 1.0),
+            rule.get("min_distance", 20.0),
+        )
+    if kind == "stopped":
+        return StoppedRule(
+            zone.id, zone.polygon, classes, rule["min_seconds"], rule.get("max_move", 10.0)
+        )
+    if kind == "speeding":
+        return SpeedingRule(zone.id, zone.polygon, classes, rule["max_kmh"])
+    raise ValueError(f"unknown rule type {kind!r}")
+
+
+class SceneAnalytics:
+    """Zones, lines, speeds and a heatmap for one source."""
+
+    def __init__(
+        self,
+        source: str,
+        labels: Sequence[str],
+        zones: Sequence[ZoneSpec] = (),
+        lines: Sequence[LineSpec] = (),
+        calibration: tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]] | None = None,
+        anchor: str = "bottom_center",
+        frame_size: tuple[int, int] | None = None,
+    ) -> None:
+        self.source = source
+        self.labels = list(labels)
+        self.anchor = anchor
+        h = homography(*calibration) if calibration is not None else None
+        self.book = TrackBook(calibration=h)
+        self.zones = list(zones)
+        self.rules: list[ZoneRule] = [build_zone_rule(z, r) for z in zones for r in z.rules]
+        self.lines = [
+            LineCounter(ln.id, ln.points[0], ln.points[1], set(ln.classes) if ln.classes else None)
+            for ln in lines
+        ]
+        self.heatmap = Heatmap(*frame_size) if frame_size else None
+        self.occupancy = {z.id: 0 for z in zones}
+        self.max_occupancy = {z.id: 0 for z in zones}
+        self.events = Counter[str]()
+        self.last_time = 0.0
+        self.speeds: dict[int, float] = {}  # track id -> max smoothed km/h
+        self.track_classes: dict[int, str] = {}
+
+    def _name(self, class_id: int) -> str:
+        return self.labels[class_id] if 0 <= class_id < len(self.labels) else str(class_id)
+
+    def update(self, time_s: float, frame_index: int, dets: Detections) -> Emitted:
+        """Feed one frame's tracked detections (those with a ``tracker_id``)."""
+        self.last_time = time_s
+        if dets.tracker_id is not None and len(dets):
+            ids = dets.tracker_id
+            pts = anchors(dets.xyxy, self.anchor)
+            names = [self._name(int(c)) for c in dets.class_id]
+            seen = self.book.update(time_s, ids, pts, names, dets.confidence, dets.xyxy)
+        else:
+            pts = np.zeros((0, 2))
+            seen = []
+        gone = self.book.expire(time_s)
+        if self.heatmap is not None:
+            self.heatmap.add(pts)
+        for z in self.zones:
+            n = int(points_in_polygon(pts, z.polygon).sum()) if len(pts) else 0
+            self.occupancy[z.id] = n
+            self.max_occupancy[z.id] = max(self.max_occupancy[z.id], n)
+        for m in seen:
+            self.track_classes[m.track_id] = m.class_name
+            if m.speed_kmh is not None:
+                self.speeds[m.track_id] = max(self.speeds.get(m.track_id, 0.0), m.speed_kmh)
+        ctx = FrameContext(self.source, time_s, frame_index, seen, gone)
+        out: Emitted = []
+        for rule in self.rules:
+            out.extend(rule.update(ctx))
+        for line in self.lines:
+            out.extend(line.update(ctx))
+        for item in out:
+            if isinstance(item, Event):
+                self.events[item.type] += 1
+        return out
+
+    def finish(self) -> Emitted:
+        """Close every open event (end of the source)."""
+        out: Emitted = []
+        for rule in self.rules:
+            out.extend(rule.finish(self.last_time))
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        speeds = list(self.speeds.values())
+        return {
+            "lines": {ln.line_id: {**ln.counts, "by_class": ln.by_class} for ln in self.lines},
+            "zones": {
+                z.id: {"occupancy": self.occupancy[z.id], "max_occupancy": self.max_occupancy[z.id]}
+                for z in self.zones
+            },
+            "tracks": len(self.track_classes),
+            "speed_kmh": (
+                {
+                    "tracks": len(speeds),
+                    "mean_of_max": round(float(np.mean(speeds)), 1),
+                    "max": round(float(np.max(speeds)), 1),
+                }
+                if speeds
+                else None
+            ),
+        }

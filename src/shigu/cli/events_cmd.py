@@ -1,0 +1,174 @@
+"""``shigu events list|show|export``: read the event store."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from shigu.cli._common import check_output_path, console
+from shigu.core.errors import InputError
+
+app = typer.Typer(
+    help="Events in the store: list with filters, show one, export to CSV or JSONL.",
+    no_args_is_help=True,
+)
+
+DB_OPTION = typer.Option(
+    "sqlite:///shigu.db",
+    "--db",
+    envvar="SHIGU_DB",
+    help="Store URL (sqlite:///… or postgresql+psycopg://…).",
+)
+
+
+def _when(text: str | None, option: str) -> datetime | None:
+    """ISO time (``2026-11-22T10:00``) or a relative age (``30m``, ``2h``, ``7d``)."""
+    if text is None:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].replace(".", "", 1).isdigit():
+        return datetime.now(UTC) - timedelta(seconds=float(text[:-1]) * units[text[-1]])
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{option} {text!r} is not a time", "use ISO (2026-11-22T10:00) or an age (30m, 2h, 7d)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _filter(**kw: Any) -> Any:
+    from shigu.store import EventFilter
+
+    return EventFilter(
+        since=_when(kw["since"], "--since"),
+        until=_when(kw["until"], "--until"),
+        source=kw["source"],
+        type=kw["type"],
+        zone=kw["zone"],
+        line=kw["line"],
+        class_name=kw["class_name"],
+        limit=kw.get("limit"),
+    )
+
+
+SINCE = typer.Option(None, "--since", help="From this time (ISO) or age (30m, 2h, 7d).")
+UNTIL = typer.Option(None, "--until", help="Before this time (ISO) or age.")
+SOURCE = typer.Option(None, "--source", help="Only this source id.")
+TYPE = typer.Option(None, "--type", help="Only this event type (intrusion, line_crossing, …).")
+ZONE = typer.Option(None, "--zone", help="Only this zone id.")
+LINE = typer.Option(None, "--line", help="Only this line id.")
+CLASS = typer.Option(None, "--class", help="Only this object class (person, car, …).")
+
+
+@app.command(
+    "list",
+    help="List events, oldest first.\n\nExample: shigu events list --type intrusion --since 2h",
+)
+def list_events(
+    db: str = DB_OPTION,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    source: str | None = SOURCE,
+    type: str | None = TYPE,
+    zone: str | None = ZONE,
+    line: str | None = LINE,
+    class_name: str | None = CLASS,
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many (newest kept)."),
+) -> None:
+    from shigu.store import EventStore
+
+    store = EventStore(db)
+    events = store.query(_filter(**locals() | {"limit": None}))[-limit:]
+    table = Table(title=f"{len(events)} events", title_justify="left")
+    for col in ("id", "time (UTC)", "type", "source", "zone/line", "track", "class", "details"):
+        table.add_column(col, no_wrap=col in ("id", "time (UTC)"))
+    for ev in events:
+        details = ", ".join(f"{k}={v}" for k, v in ev.attributes.items())
+        table.add_row(
+            ev.id[:12],
+            ev.wall_time.strftime("%Y-%m-%d %H:%M:%S"),
+            ev.type,
+            ev.source,
+            ev.zone or ev.line or "",
+            "" if ev.track_id is None else str(ev.track_id),
+            ev.class_name or "",
+            details,
+        )
+    console.print(table)
+
+
+@app.command("show", help="Everything about one event (an id or a unique prefix of it).")
+def show(
+    event_id: str = typer.Argument(..., help="Event id or unique prefix."),
+    db: str = DB_OPTION,
+) -> None:
+    from shigu.store import EventStore
+
+    ev = EventStore(db).get(event_id)
+    if ev is None:
+        raise InputError(f"no event {event_id!r} in the store", "see `shigu events list`")
+    console.print_json(json.dumps(ev.to_dict()))
+
+
+@app.command(
+    "export",
+    help="Export events to CSV or JSONL (by the file's extension).\n\n"
+    "Example: shigu events export events.csv --source gate --since 7d",
+)
+def export(
+    out: Path = typer.Argument(..., help="events.csv or events.jsonl"),
+    db: str = DB_OPTION,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    source: str | None = SOURCE,
+    type: str | None = TYPE,
+    zone: str | None = ZONE,
+    line: str | None = LINE,
+    class_name: str | None = CLASS,
+) -> None:
+    from shigu.store import EventStore
+
+    check_output_path(out, (".csv", ".jsonl"), "export file")
+    events = EventStore(db).query(_filter(**{k: v for k, v in locals().items() if k != "out"}))
+    rows = [e.to_dict() for e in events]
+    tmp = out.with_name(out.name + ".part")
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        if out.suffix.lower() == ".jsonl":
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            fields = [
+                "id",
+                "wall_time",
+                "type",
+                "source",
+                "zone",
+                "line",
+                "track_id",
+                "class_name",
+                "confidence",
+                "start",
+                "end",
+                "frame_index",
+                "attributes",
+                "snapshot",
+                "snapshot_crop",
+                "clip",
+            ]
+            writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({**row, "attributes": json.dumps(row["attributes"])})
+    tmp.replace(out)
+    console.print(f"{len(rows)} events written to {out}", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="events")

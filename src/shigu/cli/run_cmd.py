@@ -1,0 +1,110 @@
+"""``shigu run CONFIG``: the pipeline engine, from a YAML config to stored events."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from shigu.cli._common import check_output_path, console, console_err
+
+HELP = """Run a pipeline: sources → detector → tracker → zones/lines/rules → events in the store,
+snapshots/clips on disk, and the configured sinks (JSONL, webhook, MQTT, annotated video).
+
+Files are processed frame by frame to the end; live streams run until Ctrl-C or SIGTERM,
+dropping frames when behind so latency stays bounded. Stopping flushes everything: open
+events are closed, sinks drained, the summary written.
+
+Examples:
+  shigu run examples/security/pets_perimeter.yaml --summary-json summary.json
+  shigu run site.yaml --print-events
+"""
+
+
+def run(
+    config: Path = typer.Argument(..., help="Pipeline YAML config."),
+    summary_json: Path | None = typer.Option(
+        None, "--summary-json", help="Write the run summary (frames, fps, counts, events) here."
+    ),
+    max_frames: int | None = typer.Option(
+        None, "--max-frames", min=1, help="Stop each source after N frames."
+    ),
+    print_events: bool = typer.Option(
+        False, "--print-events", help="Print one line per event once it is stored."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show live progress."),
+) -> None:
+    from shigu.pipeline import Pipeline, load_config
+
+    check_output_path(summary_json, (".json",), "--summary-json")
+    cfg = load_config(config)
+
+    def on_item(item: Any) -> None:
+        if print_events and hasattr(item, "type"):
+            where = item.zone or item.line or ""
+            console.print(
+                f"stored {item.id} {item.type} source={item.source} {where} "
+                f"track={item.track_id} t={item.start:.2f}",
+                highlight=False,
+            )
+
+    pipeline = Pipeline(cfg, max_frames=max_frames, on_item=on_item)
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        console_err.print(f"{signal.Signals(signum).name}: finishing and flushing…")
+        pipeline.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    done = threading.Event()
+    if progress and console_err.is_terminal:
+        threading.Thread(target=_ticker, args=(pipeline, done), daemon=True).start()
+    try:
+        summary = pipeline.run()
+    finally:
+        done.set()
+    _print_summary(summary)
+    if summary_json is not None:
+        summary_json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        console.print(f"summary written to {summary_json}", highlight=False)
+
+
+def _ticker(pipeline: Any, done: threading.Event) -> None:
+    while not done.wait(2.0):
+        parts = [f"{sid}: {st.frames} frames" for sid, st in pipeline.states.items()]
+        console_err.print(" | ".join(parts), highlight=False)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    table = Table(title="sources", title_justify="left")
+    for col in ("source", "frames", "fps", "dropped", "tracks", "error"):
+        table.add_column(col, justify="left" if col in ("source", "error") else "right")
+    for sid, s in summary["sources"].items():
+        table.add_row(
+            sid,
+            str(s.get("frames", 0)),
+            f"{s.get('fps', 0):.1f}",
+            str(s.get("dropped", 0)),
+            str(s.get("tracks", 0)),
+            s.get("error") or "",
+        )
+    console.print(table)
+    for lid, c in summary["lines"].items():
+        console.print(f"line {lid}: in {c['in']}, out {c['out']}", highlight=False)
+    events = ", ".join(f"{k} {v}" for k, v in sorted(summary["events"].items())) or "none"
+    console.print(f"events: {events}", highlight=False)
+    if summary.get("media_failures"):
+        console_err.print(
+            f"warning: {summary['media_failures']} snapshots/clips could not be written "
+            "(events were stored without them)"
+        )
+
+
+def register(root: typer.Typer) -> None:
+    root.command("run", help=HELP, no_args_is_help=True)(run)

@@ -1,0 +1,416 @@
+"""The engine: config → sources → batched inference → trackers → analytics → store and sinks.
+
+Threads: one decode thread per source (``SourceRunner``), a small pool of inference workers
+that run batches gathered round-robin across sources, and this engine's own thread, which
+does tracking, analytics, media, the store and the sinks for each frame in order. Stages are
+plain objects; only this module knows about threads and queues.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shigu.analytics import LineSpec, SceneAnalytics, ZoneSpec
+from shigu.annotate import BoxAnnotator, TraceAnnotator
+from shigu.core.detections import Detections
+from shigu.core.errors import ConfigError, SourceError
+from shigu.core.events import Event, EventEnd
+from shigu.detect import load_detector
+from shigu.detect.base import Detector
+from shigu.detect.stream import Prepared, throughput_plan
+from shigu.io.video_writer import VideoWriter
+from shigu.pipeline.config import Config
+from shigu.pipeline.media import ClipRecorder, save_snapshots, write_clip
+from shigu.pipeline.metrics import PipelineMetrics
+from shigu.pipeline.runner import SourceRunner
+from shigu.pipeline.sinks import JsonlSink, MqttSink, Sink, WebhookSink
+from shigu.store import EventStore, MediaStore
+from shigu.track import create_tracker
+from shigu.track.engine import AssociationTracker
+
+log = logging.getLogger(__name__)
+RETENTION_EVERY_S = 600.0
+
+
+@dataclass
+class SourceState:
+    """Everything the engine keeps per source."""
+
+    runner: SourceRunner
+    tracker: AssociationTracker | None
+    scene: SceneAnalytics
+    fps: float
+    frames: int = 0
+    first_frame_at: float | None = None
+    last_frame_at: float | None = None
+    clips: ClipRecorder | None = None
+    video: VideoWriter | None = None
+    traces: TraceAnnotator | None = None
+    events: dict[str, int] = field(default_factory=dict)
+
+
+def _check_zone_bounds(cfg: Config, source_id: str, width: int, height: int) -> None:
+    tol = 1.0
+    for i, zone in enumerate(cfg.zones):
+        if zone.source != source_id:
+            continue
+        for x, y in zone.polygon:
+            if not (-tol <= x <= width + tol and -tol <= y <= height + tol):
+                raise ConfigError(
+                    f"zones[{i}] ({zone.id}): point ({x:g}, {y:g}) lies outside the "
+                    f"{width}x{height} frame of source {source_id!r}",
+                    "use pixel coordinates of that video",
+                )
+    for i, line in enumerate(cfg.lines):
+        if line.source != source_id:
+            continue
+        for x, y in line.points:
+            if not (-tol <= x <= width + tol and -tol <= y <= height + tol):
+                raise ConfigError(
+                    f"lines[{i}] ({line.id}): point ({x:g}, {y:g}) lies outside the "
+                    f"{width}x{height} frame of source {source_id!r}",
+                    "use pixel coordinates of that video",
+                )
+
+
+class Pipeline:
+    """Runs a validated ``Config`` until every file ends or ``stop()`` is called."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        max_frames: int | None = None,
+        detector: Detector | None = None,
+        on_item: Callable[[Event | EventEnd], None] | None = None,
+        store: EventStore | None = None,
+    ) -> None:
+        self.config = config
+        self.max_frames = max_frames
+        self.metrics = PipelineMetrics()
+        self._stop = threading.Event()
+        self._on_item = on_item
+        device = config.pipeline.detector.device
+        self.workers, threads = throughput_plan(device)
+        det = config.pipeline.detector
+        self.detector = detector or load_detector(
+            det.model,
+            format=det.format,
+            device=device,
+            conf=det.conf,
+            classes=",".join(det.classes) if det.classes else None,
+            threads=threads,
+        )
+        self.store = store or EventStore(config.store.url)
+        self._own_store = store is None
+        self.media = MediaStore(
+            config.store.media_dir,
+            config.store.retention_days,
+            int(config.store.retention_gb * 1024**3) if config.store.retention_gb else None,
+            config.media.jpeg_quality,
+        )
+        self.sinks: list[Sink] = []
+        self.states: dict[str, SourceState] = {}
+        self.run_id: str | None = None
+        self.started_at = 0.0
+        self.seconds = 0.0
+        self.errors: dict[str, str] = {}
+        self._boxes = BoxAnnotator(self.detector.labels)
+        self._last_retention = 0.0
+
+    # ------------------------------------------------------------------ set-up
+    def _open_sources(self) -> None:
+        cfg = self.config
+        for sc in cfg.sources:
+            runner = SourceRunner(
+                sc.id,
+                sc.uri,
+                self.detector,
+                cfg.pipeline.mode,
+                cfg.pipeline.queue,
+                sc.fps,
+                self.max_frames,
+            )
+            runner.open()
+            if runner.error is not None or runner.info is None:
+                self.errors[sc.id] = runner.error or "could not open"
+                log.warning("source %s: %s", sc.id, self.errors[sc.id])
+                continue
+            info = runner.info
+            _check_zone_bounds(cfg, sc.id, info.width, info.height)
+            fps = runner.source.output_fps if runner.source is not None else 0.0
+            fps = fps or info.fps or 25.0
+            tr = cfg.pipeline.tracker
+            tracker = None
+            if tr is not None:
+                overrides: dict[str, Any] = {}
+                if tr.lost_buffer is not None:
+                    overrides["lost_buffer"] = tr.lost_buffer
+                tracker = create_tracker(tr.type, fps, cmc=tr.cmc, reid=tr.reid, **overrides)
+            scene = SceneAnalytics(
+                sc.id,
+                self.detector.labels,
+                [
+                    ZoneSpec(z.id, list(z.polygon), [r.model_dump() for r in z.rules])
+                    for z in cfg.zones
+                    if z.source == sc.id
+                ],
+                [LineSpec(ln.id, ln.points, ln.classes) for ln in cfg.lines if ln.source == sc.id],
+                (sc.calibration.image, sc.calibration.world) if sc.calibration else None,
+                cfg.pipeline.anchor,
+                (info.width, info.height),
+            )
+            state = SourceState(runner, tracker, scene, fps)
+            if cfg.media.clips:
+                state.clips = ClipRecorder(fps, cfg.media.pre_seconds, cfg.media.post_seconds)
+            if cfg.sinks.video_dir:
+                state.video = VideoWriter(Path(cfg.sinks.video_dir) / f"{sc.id}.mp4", fps=fps)
+                state.traces = TraceAnnotator()
+            self.states[sc.id] = state
+        if not self.states:
+            first = next(iter(self.errors.items()))
+            raise SourceError(f"no source could be opened ({first[0]}: {first[1]})")
+
+    def _open_sinks(self) -> None:
+        s = self.config.sinks
+        if s.jsonl:
+            self.sinks.append(JsonlSink(s.jsonl))
+        if s.webhook:
+            self.sinks.append(
+                WebhookSink(
+                    s.webhook.url, s.webhook.retries, s.webhook.timeout, s.webhook.dead_letter
+                )
+            )
+        if s.mqtt:
+            m = s.mqtt
+            self.sinks.append(
+                MqttSink(m.host, m.port, m.topic_prefix, m.username, m.password, m.client_id)
+            )
+
+    # ------------------------------------------------------------------ control
+    def stop(self) -> None:
+        """Ask the engine to finish: stop decoding, process what is in flight, flush."""
+        self._stop.set()
+        for st in self.states.values():
+            st.runner.stop_requested.set()
+
+    def run(self) -> dict[str, Any]:
+        """Run to the end (files) or until ``stop()``; returns the summary."""
+        self._open_sources()
+        self._open_sinks()
+        if self.config.metrics.port is not None:
+            self.metrics.serve(self.config.metrics.port)
+        self.run_id = self.store.start_run(self.config.model_dump(mode="json"))
+        self._retention()
+        self.started_at = time.perf_counter()
+        for st in self.states.values():
+            st.runner.start()
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="infer")
+        pending: deque[tuple[list[Prepared], Future[list[Detections]]]] = deque()
+        order = list(self.states)
+        rr = 0
+        batch_size = self.config.pipeline.batch
+        try:
+            while True:
+                batch: list[Prepared] = []
+                for k in range(len(order)):
+                    st = self.states[order[(rr + k) % len(order)]]
+                    while len(batch) < batch_size:
+                        item = st.runner.take()
+                        if item is None:
+                            break
+                        batch.append(item)
+                        if len(order) > 1:
+                            break  # one frame per source per turn: fair across sources
+                    if len(batch) >= batch_size:
+                        break
+                rr = (rr + 1) % len(order)
+                if batch:
+                    pending.append((batch, pool.submit(self._infer, batch)))
+                    while len(pending) > self.workers:
+                        self._post(*pending.popleft())
+                    continue
+                if pending:
+                    self._post(*pending.popleft())
+                    continue
+                if all(s.runner.exhausted for s in self.states.values()):
+                    break
+                time.sleep(0.002)
+        finally:
+            while pending:
+                self._post(*pending.popleft())
+            pool.shutdown(wait=True)
+            for st in self.states.values():
+                st.runner.stop()
+                st.runner.join(timeout=10)
+            summary = self._finish()
+        return summary
+
+    def _infer(self, batch: list[Prepared]) -> list[Detections]:
+        started = time.perf_counter()
+        tensors = batch[0].tensor[None] if len(batch) == 1 else np.stack([p.tensor for p in batch])
+        out = self.detector.infer(tensors, [p.meta for p in batch])
+        self.metrics.stage.labels("infer").observe((time.perf_counter() - started) / len(batch))
+        return out
+
+    # ------------------------------------------------------------------ per frame
+    def _post(self, batch: list[Prepared], future: Future[list[Detections]]) -> None:
+        results = future.result()
+        for prepared, dets in zip(batch, results, strict=True):
+            self._frame(prepared, dets)
+
+    def _frame(self, prepared: Prepared, dets: Detections) -> None:
+        frame = prepared.frame
+        st = self.states[frame.source_id]
+        now = time.perf_counter()
+        if st.first_frame_at is None:
+            st.first_frame_at = now
+        t0 = now
+        if st.tracker is not None:
+            dets = st.tracker.update(dets, frame)
+        t1 = time.perf_counter()
+        emitted = st.scene.update(frame.timestamp, frame.index, dets)
+        t2 = time.perf_counter()
+        if st.clips is not None:
+            for job in st.clips.push(frame.image):
+                self._save_clip(job, st.fps)
+        for item in emitted:
+            self._handle(item, frame.image, st)
+        if st.video is not None:
+            image = frame.image.copy()
+            if st.traces is not None:
+                st.traces.annotate(image, dets)
+            self._boxes.annotate(image, dets)
+            st.video.write(image)
+        t3 = time.perf_counter()
+        st.frames += 1
+        st.last_frame_at = t3
+        m = self.metrics
+        src = frame.source_id
+        m.frames.labels(src).inc()
+        m.stage.labels("track").observe(t1 - t0)
+        m.stage.labels("analytics").observe(t2 - t1)
+        m.stage.labels("events").observe(t3 - t2)
+        m.queue.labels(src).set(st.runner.queue.qsize())
+        elapsed = t3 - self.started_at
+        if elapsed > 0:
+            m.fps.labels(src).set(st.frames / elapsed)
+        if time.monotonic() - self._last_retention > RETENTION_EVERY_S:
+            self._retention()
+
+    def _handle(self, item: Event | EventEnd, image: np.ndarray, st: SourceState) -> None:
+        if isinstance(item, Event):
+            if self.config.media.snapshots:
+                before = self.media.failures
+                save_snapshots(self.media, item, image)
+                if self.media.failures > before:
+                    self.metrics.media_failures.inc(self.media.failures - before)
+            self.store.add(item, self.run_id)  # committed before anyone hears of it
+            st.events[item.type] = st.events.get(item.type, 0) + 1
+            self.metrics.events.labels(item.source, item.type).inc()
+            if st.clips is not None:
+                st.clips.start(item)
+        else:
+            self.store.close_event(item)
+        for sink in self.sinks:
+            sink.handle(item)
+        if self._on_item is not None:
+            self._on_item(item)
+
+    def _save_clip(self, job: Any, fps: float) -> None:
+        rel = write_clip(self.media, job, fps)
+        if rel is None:
+            self.metrics.media_failures.inc()
+            return
+        job.event.clip = rel
+        self.store.set_media(job.event.id, clip=rel)
+
+    def _retention(self) -> None:
+        self._last_retention = time.monotonic()
+        deleted = self.media.enforce_retention()
+        if deleted:
+            self.store.forget_media(deleted)
+            log.info("retention removed %d media files", len(deleted))
+
+    # ------------------------------------------------------------------ end
+    def _finish(self) -> dict[str, Any]:
+        self.seconds = time.perf_counter() - self.started_at if self.started_at else 0.0
+        for st in self.states.values():
+            for item in st.scene.finish():
+                self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
+            if st.clips is not None:
+                for job in st.clips.flush():
+                    self._save_clip(job, st.fps)
+            if st.video is not None:
+                st.video.close()
+            hdir = self.config.sinks.heatmap_dir
+            if hdir and st.scene.heatmap is not None:
+                Path(hdir).mkdir(parents=True, exist_ok=True)
+                st.scene.heatmap.save(Path(hdir) / f"{st.runner.source_id}.png")
+            self.metrics.decoded.labels(st.runner.source_id).inc(st.runner.decoded)
+            self.metrics.dropped.labels(st.runner.source_id).inc(st.runner.dropped)
+        summary = self.summary()
+        for sink in self.sinks:
+            try:
+                sink.close()
+            except Exception as exc:  # flushing one sink must not lose the others
+                log.warning("closing sink: %s", exc)
+        if self.run_id is not None:
+            self.store.finish_run(self.run_id, summary)
+        if self.config.metrics.file:
+            self.metrics.write(self.config.metrics.file)
+        if self._own_store:
+            self.store.close()
+        return summary
+
+    def summary(self) -> dict[str, Any]:
+        sources: dict[str, Any] = {}
+        lines: dict[str, Any] = {}
+        zones: dict[str, Any] = {}
+        events: dict[str, int] = {}
+        for sid, st in self.states.items():
+            active = (st.last_frame_at - self.started_at) if st.last_frame_at is not None else 0.0
+            r = st.runner
+            stats = r.source.stats if r.source is not None else None
+            sources[sid] = {
+                "frames": st.frames,
+                "fps": round(st.frames / active, 2) if active > 0 else 0.0,
+                "dropped": r.dropped,
+                "reconnects": stats.reconnects if stats is not None else 0,
+                "decode_errors": stats.decode_errors if stats is not None else 0,
+                "error": r.error,
+                "live": r.live,
+            }
+            s = st.scene.summary()
+            lines.update(s["lines"])
+            zones.update(s["zones"])
+            sources[sid]["tracks"] = s["tracks"]
+            if s["speed_kmh"]:
+                sources[sid]["speed_kmh"] = s["speed_kmh"]
+            for k, v in st.events.items():
+                events[k] = events.get(k, 0) + v
+        for sid, err in self.errors.items():
+            sources[sid] = {"frames": 0, "fps": 0.0, "error": err}
+        total = sum(st.frames for st in self.states.values())
+        return {
+            "sources": sources,
+            "lines": lines,
+            "zones": zones,
+            "events": events,
+            "frames": total,
+            "seconds": round(self.seconds, 3),
+            "fps": round(total / self.seconds, 2) if self.seconds > 0 else 0.0,
+            "run_id": self.run_id,
+            "media_failures": self.media.failures,
+            "store": self.config.store.url.split("@")[-1],
+        }

@@ -1,0 +1,263 @@
+"""``EventStore``: events and runs in SQLite (WAL, default) or PostgreSQL (by URL).
+
+Each event is committed on its own before anyone is told it was stored, so a crash loses
+at most the event being written; media files are written (atomically) before the row that
+points at them.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from shigu.core.errors import StoreError
+from shigu.core.events import Event, EventEnd
+from shigu.store.models import EventRow, RunRow
+
+
+@dataclass
+class EventFilter:
+    """What ``EventStore.query`` selects; None means any."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    source: str | None = None
+    type: str | None = None
+    zone: str | None = None
+    line: str | None = None
+    class_name: str | None = None
+    run_id: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URL (None for other URLs or in-memory)."""
+    if not url.startswith("sqlite:///") or url in ("sqlite:///", "sqlite:///:memory:"):
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, full sync and a busy timeout."""
+    path = sqlite_path(url)
+    if path is not None and not path.parent.exists():
+        raise StoreError(f"database folder does not exist: {path.parent}", "create it first")
+    try:
+        engine = create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise StoreError(
+            f"bad database URL {_redact(url)!r}: {exc}",
+            "use sqlite:///path.db or postgresql+psycopg://user:pass@host/db",
+        ) from None
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"database driver missing: {exc.name}", "pip install 'shigu[store]'"
+        ) from None
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("shigu.store") / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _to_event(row: EventRow) -> Event:
+    wall = row.wall_time if row.wall_time.tzinfo else row.wall_time.replace(tzinfo=UTC)
+    return Event(
+        type=row.type,
+        source=row.source,
+        start=row.start,
+        end=row.end,
+        zone=row.zone,
+        line=row.line,
+        track_id=row.track_id,
+        class_name=row.class_name,
+        confidence=row.confidence,
+        frame_index=row.frame_index,
+        attributes=dict(row.attributes or {}),
+        snapshot=row.snapshot,
+        snapshot_crop=row.snapshot_crop,
+        clip=row.clip,
+        id=row.id,
+        wall_time=wall,
+    )
+
+
+class EventStore:
+    """Events and runs in a SQL database, schema migrated on open. Thread-safe."""
+
+    def __init__(self, url: str = "sqlite:///shigu.db") -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._lock = threading.Lock()
+        try:
+            migrate(self.engine)
+        except OperationalError as exc:
+            raise StoreError(
+                f"cannot open database {_redact(url)}: {str(exc.orig).strip().splitlines()[0]}",
+                "check the URL, that the server runs and the credentials",
+            ) from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database {_redact(url)} failed to migrate: {exc}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ writes
+    def add(self, ev: Event, run_id: str | None = None) -> None:
+        row = EventRow(
+            id=ev.id,
+            type=ev.type,
+            source=ev.source,
+            start=ev.start,
+            end=ev.end,
+            wall_time=ev.wall_time,
+            zone=ev.zone,
+            line=ev.line,
+            track_id=ev.track_id,
+            class_name=ev.class_name,
+            confidence=ev.confidence,
+            frame_index=ev.frame_index,
+            attributes=ev.attributes,
+            snapshot=ev.snapshot,
+            snapshot_crop=ev.snapshot_crop,
+            clip=ev.clip,
+            run_id=run_id,
+        )
+        self._write(lambda s: s.add(row))
+
+    def close_event(self, end: EventEnd) -> None:
+        """Record an ongoing event's end time and merge its final attributes."""
+
+        def apply(s: Session) -> None:
+            row = s.get(EventRow, end.id)
+            if row is None:
+                return
+            row.end = end.end
+            row.attributes = {**(row.attributes or {}), **end.attributes}
+
+        self._write(apply)
+
+    def set_media(self, event_id: str, **paths: str | None) -> None:
+        self._write(
+            lambda s: s.execute(update(EventRow).where(EventRow.id == event_id).values(**paths))
+        )
+
+    def start_run(self, config: dict[str, Any]) -> str:
+        run_id = uuid.uuid4().hex
+        row = RunRow(id=run_id, started=datetime.now(UTC), config=config)
+        self._write(lambda s: s.add(row))
+        return run_id
+
+    def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
+        def apply(s: Session) -> None:
+            row = s.get(RunRow, run_id)
+            if row is not None:
+                row.finished = datetime.now(UTC)
+                row.summary = summary
+
+        self._write(apply)
+
+    def _write(self, fn: Any) -> None:
+        with self._lock:
+            try:
+                with Session(self.engine) as s, s.begin():
+                    fn(s)
+            except SQLAlchemyError as exc:
+                raise StoreError(f"database write failed: {str(exc).splitlines()[0]}") from None
+
+    # ------------------------------------------------------------------ reads
+    def get(self, event_id: str) -> Event | None:
+        with Session(self.engine) as s:
+            row = s.get(EventRow, event_id)
+            if row is None:  # allow a unique prefix, as git does
+                rows = s.scalars(
+                    select(EventRow).where(EventRow.id.startswith(event_id)).limit(2)
+                ).all()
+                row = rows[0] if len(rows) == 1 else None
+            return _to_event(row) if row is not None else None
+
+    def query(self, f: EventFilter | None = None) -> list[Event]:
+        f = f or EventFilter()
+        stmt = select(EventRow)
+        for col, value in (
+            (EventRow.source, f.source),
+            (EventRow.type, f.type),
+            (EventRow.zone, f.zone),
+            (EventRow.line, f.line),
+            (EventRow.class_name, f.class_name),
+            (EventRow.run_id, f.run_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(col == value)
+        if f.since is not None:
+            stmt = stmt.where(EventRow.wall_time >= f.since)
+        if f.until is not None:
+            stmt = stmt.where(EventRow.wall_time < f.until)
+        stmt = stmt.order_by(EventRow.wall_time, EventRow.start).offset(f.offset)
+        if f.limit is not None:
+            stmt = stmt.limit(f.limit)
+        with Session(self.engine) as s:
+            return [_to_event(r) for r in s.scalars(stmt)]
+
+    def count(self, f: EventFilter | None = None) -> int:
+        return len(self.query(f))
+
+    def counts_by_type(self) -> dict[str, int]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(EventRow.type, func.count()).group_by(EventRow.type)).all()
+        return {str(t): int(n) for t, n in rows}
+
+    def media_references(self) -> set[str]:
+        with Session(self.engine) as s:
+            rows = s.execute(select(EventRow.snapshot, EventRow.snapshot_crop, EventRow.clip)).all()
+        return {p for row in rows for p in row if p}
+
+    def forget_media(self, paths: Sequence[str]) -> None:
+        """Clear references to media files retention deleted (the events stay)."""
+        gone = list(paths)
+        if not gone:
+            return
+
+        def apply(s: Session) -> None:
+            for col in ("snapshot", "snapshot_crop", "clip"):
+                column = getattr(EventRow, col)
+                s.execute(update(EventRow).where(column.in_(gone)).values({col: None}))
+
+        self._write(apply)

@@ -1,0 +1,99 @@
+"""Config validation: key paths in errors, bad geometry, `shigu config validate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shigu.core.errors import ConfigError
+from shigu.pipeline.config import parse_config
+from tests.cli import assert_one_line_error, run_cli
+
+BASE = {"sources": [{"id": "gate", "uri": "video.avi"}]}
+
+
+def _with(**extra: object) -> dict[str, object]:
+    return {**BASE, **extra}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"sources": [{"id": "gate", "uri": "v.avi", "colour": 1}]},
+            "sources[0].colour: unknown key",
+        ),
+        ({**BASE, "zonez": []}, "zonez: unknown key"),
+        (
+            _with(
+                zones=[{"id": "z", "source": "gate", "polygon": [[0, 0], [9, 0], [0, 9], [9, 9]]}]
+            ),
+            "zones[0].polygon: the polygon intersects itself",
+        ),
+        (
+            _with(
+                zones=[
+                    {
+                        "id": "z",
+                        "source": "gate",
+                        "polygon": [[0, 0], [9, 0], [9, 9]],
+                        "rules": [{"type": "intrusion", "min_seconds": "soon"}],
+                    }
+                ]
+            ),
+            "zones[0].rules[0].min_seconds: Input should be a valid number",
+        ),
+        (
+            _with(lines=[{"id": "l", "source": "door", "points": [[0, 0], [5, 5]]}]),
+            "lines[0].source: 'door' is not a source id",
+        ),
+        (
+            _with(
+                zones=[
+                    {
+                        "id": "z",
+                        "source": "gate",
+                        "polygon": [[0, 0], [9, 0], [9, 9]],
+                        "rules": [{"type": "speeding", "max_kmh": 50}],
+                    }
+                ]
+            ),
+            "speeding needs a calibration",
+        ),
+        ({"sources": []}, "sources: List should have at least 1 item"),
+    ],
+)
+def test_errors_name_the_key_path(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(data)
+    assert message in info.value.message
+
+
+def test_defaults_fill_in() -> None:
+    cfg = parse_config(BASE)
+    assert cfg.store.url == "sqlite:///shigu.db"
+    assert cfg.pipeline.detector.model == "yolox-nano"
+    assert cfg.pipeline.tracker is not None and cfg.pipeline.tracker.type == "ocsort"
+
+
+def test_validate_cli(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text(
+        yaml.safe_dump(_with(lines=[{"id": "l", "source": "gate", "points": [[0, 0], [5, 5]]}]))
+    )
+    proc = run_cli("config", "validate", good)
+    assert proc.returncode == 0 and "valid (1 sources" in proc.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        yaml.safe_dump({"sources": [{"id": "a", "uri": "x", "fsp": 3}], "store": {"ulr": "x"}})
+    )
+    proc = run_cli("config", "validate", bad)
+    assert proc.returncode == 5
+    assert "sources[0].fsp: unknown key" in proc.stderr and "store.ulr: unknown key" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("sources: [\n  - {id: a\n")
+    assert_one_line_error(run_cli("run", broken), "not valid YAML", code=5)
+    assert_one_line_error(run_cli("run", tmp_path / "none.yaml"), "config file not found", code=5)
