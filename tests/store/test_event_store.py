@@ -53,6 +53,7 @@ def _exercise(store: EventStore) -> None:
     assert store.query(EventFilter(since=datetime.now(UTC) + timedelta(hours=1))) == []
     assert store.query(EventFilter(run_id=run, limit=1))[0].id == a.id
     assert store.counts_by_type() == {"intrusion": 1, "line_crossing": 1}
+    assert store.count() == 2 and store.count(EventFilter(source="gate")) == 1
     store.forget_media(["gate/x.jpg"])
     assert store.get(a.id).snapshot is None  # type: ignore[union-attr]
     store.finish_run(run, {"frames": 10})

@@ -85,7 +85,10 @@ def list_events(
     from shigu.store import EventStore
 
     store = EventStore(db)
-    events = store.query(_filter(**locals() | {"limit": None}))[-limit:]
+    wanted = _filter(**locals() | {"limit": None})
+    wanted.offset = max(0, store.count(wanted) - limit)  # the newest `limit`, oldest first
+    wanted.limit = limit
+    events = store.query(wanted)
     table = Table(title=f"{len(events)} events", title_justify="left")
     for col in ("id", "time (UTC)", "type", "source", "zone/line", "track", "class", "details"):
         table.add_column(col, no_wrap=col in ("id", "time (UTC)"))

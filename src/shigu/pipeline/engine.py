@@ -60,24 +60,17 @@ class SourceState:
 
 
 def _check_zone_bounds(cfg: Config, source_id: str, width: int, height: int) -> None:
+    """Zones and lines of ``source_id`` must lie in its frame (a pixel of slack)."""
     tol = 1.0
-    for i, zone in enumerate(cfg.zones):
-        if zone.source != source_id:
+    shapes = [("zones", i, z.id, z.source, list(z.polygon)) for i, z in enumerate(cfg.zones)]
+    shapes += [("lines", i, ln.id, ln.source, list(ln.points)) for i, ln in enumerate(cfg.lines)]
+    for kind, i, name, source, points in shapes:
+        if source != source_id:
             continue
-        for x, y in zone.polygon:
+        for x, y in points:
             if not (-tol <= x <= width + tol and -tol <= y <= height + tol):
                 raise ConfigError(
-                    f"zones[{i}] ({zone.id}): point ({x:g}, {y:g}) lies outside the "
-                    f"{width}x{height} frame of source {source_id!r}",
-                    "use pixel coordinates of that video",
-                )
-    for i, line in enumerate(cfg.lines):
-        if line.source != source_id:
-            continue
-        for x, y in line.points:
-            if not (-tol <= x <= width + tol and -tol <= y <= height + tol):
-                raise ConfigError(
-                    f"lines[{i}] ({line.id}): point ({x:g}, {y:g}) lies outside the "
+                    f"{kind}[{i}] ({name}): point ({x:g}, {y:g}) lies outside the "
                     f"{width}x{height} frame of source {source_id!r}",
                     "use pixel coordinates of that video",
                 )
@@ -147,7 +140,13 @@ class Pipeline:
                 log.warning("source %s: %s", sc.id, self.errors[sc.id])
                 continue
             info = runner.info
-            _check_zone_bounds(cfg, sc.id, info.width, info.height)
+            try:
+                _check_zone_bounds(cfg, sc.id, info.width, info.height)
+            except ConfigError:
+                runner.stop()  # close what is already open before failing
+                for other in self.states.values():
+                    other.runner.stop()
+                raise
             fps = runner.source.output_fps if runner.source is not None else 0.0
             fps = fps or info.fps or 25.0
             tr = cfg.pipeline.tracker

@@ -213,9 +213,8 @@ class EventStore:
                 row = rows[0] if len(rows) == 1 else None
             return _to_event(row) if row is not None else None
 
-    def query(self, f: EventFilter | None = None) -> list[Event]:
-        f = f or EventFilter()
-        stmt = select(EventRow)
+    def _select(self, f: EventFilter, stmt: Any) -> Any:
+        """``stmt`` narrowed by the filter's conditions."""
         for col, value in (
             (EventRow.source, f.source),
             (EventRow.type, f.type),
@@ -230,24 +229,30 @@ class EventStore:
             stmt = stmt.where(EventRow.wall_time >= f.since)
         if f.until is not None:
             stmt = stmt.where(EventRow.wall_time < f.until)
-        stmt = stmt.order_by(EventRow.wall_time, EventRow.start).offset(f.offset)
+        return stmt
+
+    def query(self, f: EventFilter | None = None) -> list[Event]:
+        f = f or EventFilter()
+        stmt = (
+            self._select(f, select(EventRow))
+            .order_by(EventRow.wall_time, EventRow.start)
+            .offset(f.offset)
+        )
         if f.limit is not None:
             stmt = stmt.limit(f.limit)
         with Session(self.engine) as s:
             return [_to_event(r) for r in s.scalars(stmt)]
 
     def count(self, f: EventFilter | None = None) -> int:
-        return len(self.query(f))
+        """How many events match (counted by the database, not loaded)."""
+        stmt = self._select(f or EventFilter(), select(func.count()).select_from(EventRow))
+        with Session(self.engine) as s:
+            return int(s.scalar(stmt) or 0)
 
     def counts_by_type(self) -> dict[str, int]:
         with Session(self.engine) as s:
             rows = s.execute(select(EventRow.type, func.count()).group_by(EventRow.type)).all()
         return {str(t): int(n) for t, n in rows}
-
-    def media_references(self) -> set[str]:
-        with Session(self.engine) as s:
-            rows = s.execute(select(EventRow.snapshot, EventRow.snapshot_crop, EventRow.clip)).all()
-        return {p for row in rows for p in row if p}
 
     def forget_media(self, paths: Sequence[str]) -> None:
         """Clear references to media files retention deleted (the events stay)."""
