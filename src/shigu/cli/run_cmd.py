@@ -39,11 +39,29 @@ def run(
         False, "--print-events", help="Print one line per event once it is stored."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show live progress."),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray",
+        help="Run on Ray: 'local' starts one here, 'auto' or HOST:PORT joins a cluster. Each "
+        "source gets an actor; inference runs on a pool of model actors.",
+    ),
+    model_actors: int | None = typer.Option(
+        None, "--model-actors", min=1, help="With --ray: model actors (default: CPUs / 2)."
+    ),
 ) -> None:
     from shigu.pipeline import Pipeline, load_config
 
     check_output_path(summary_json, (".json",), "--summary-json")
     cfg = load_config(config)
+    if ray_address is not None:
+        from shigu.scale.streams import run_on_ray
+
+        summary = run_on_ray(cfg, ray_address, max_frames, model_actors)
+        _print_summary(summary)
+        if summary_json is not None:
+            summary_json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+            console.print(f"summary written to {summary_json}", highlight=False)
+        return
 
     def on_item(item: Any) -> None:
         if print_events and hasattr(item, "type"):

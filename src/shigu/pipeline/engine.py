@@ -87,8 +87,13 @@ class Pipeline:
         detector: Detector | None = None,
         on_item: Callable[[Event | EventEnd], None] | None = None,
         store: EventStore | None = None,
+        event_id_salt: str | None = None,
     ) -> None:
+        """``event_id_salt``: derive event ids from it and the event's content instead of
+        drawing random ones, so re-running the same input stores the same events (Ray)."""
         self.config = config
+        self._salt = event_id_salt
+        self._ids: dict[str, str] = {}
         self.max_frames = max_frames
         self.metrics = PipelineMetrics()
         self._stop = threading.Event()
@@ -307,14 +312,31 @@ class Pipeline:
         if time.monotonic() - self._last_retention > RETENTION_EVERY_S:
             self._retention()
 
+    def _stable_id(self, item: Event | EventEnd) -> None:
+        import hashlib
+
+        if isinstance(item, Event):
+            key = (
+                f"{self._salt}|{item.source}|{item.type}|{item.zone}|{item.line}|"
+                f"{item.track_id}|{item.frame_index}|{item.start:.6f}"
+            )
+            new = hashlib.sha256(key.encode()).hexdigest()[:32]
+            self._ids[item.id] = new
+            item.id = new
+        else:
+            item.id = self._ids.pop(item.id, item.id)
+
     def _handle(self, item: Event | EventEnd, image: np.ndarray, st: SourceState) -> None:
+        if self._salt is not None:
+            self._stable_id(item)
         if isinstance(item, Event):
             if self.config.media.snapshots:
                 before = self.media.failures
                 save_snapshots(self.media, item, image)
                 if self.media.failures > before:
                     self.metrics.media_failures.inc(self.media.failures - before)
-            self.store.add(item, self.run_id)  # committed before anyone hears of it
+            # committed before anyone hears of it
+            self.store.add(item, self.run_id, upsert=self._salt is not None)
             st.events[item.type] = st.events.get(item.type, 0) + 1
             self.metrics.events.labels(item.source, item.type).inc()
             if st.clips is not None:

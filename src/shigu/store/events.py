@@ -140,7 +140,9 @@ class EventStore:
         self.engine.dispose()
 
     # ------------------------------------------------------------------ writes
-    def add(self, ev: Event, run_id: str | None = None) -> None:
+    def add(self, ev: Event, run_id: str | None = None, upsert: bool = False) -> None:
+        """Store an event. ``upsert``: replace a stored event with the same id (a re-run of
+        the same input after a crash writes the same ids, so it cannot duplicate events)."""
         row = EventRow(
             id=ev.id,
             type=ev.type,
@@ -160,7 +162,7 @@ class EventStore:
             clip=ev.clip,
             run_id=run_id,
         )
-        self._write(lambda s: s.add(row))
+        self._write(lambda s: s.merge(row) if upsert else s.add(row))
 
     def close_event(self, end: EventEnd) -> None:
         """Record an ongoing event's end time and merge its final attributes."""

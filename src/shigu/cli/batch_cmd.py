@@ -1,0 +1,150 @@
+"""``shigu batch``: detection or tracking over many videos, here or on a Ray cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from shigu.cli._common import console, progress_bar
+from shigu.core.errors import InputError
+
+app = typer.Typer(
+    help="Batch jobs over many videos or MOTChallenge sequences, in this process or on Ray.",
+    no_args_is_help=True,
+)
+
+HELP = """{task} every input and write Parquet (one row per {what}) plus {extra}.
+
+INPUT is a video, a MOTChallenge sequence folder, a folder to scan for both, a glob, or a
+list file (.txt, one path or fsspec URL per line). Outputs go to OUT/parquet/, OUT/{sub}/
+and OUT/done/ (one marker per finished input): a re-run skips what is done. With --ray the
+inputs are spread over a pool of model actors with Ray Data; --ray alone starts a local Ray,
+--ray HOST:PORT joins a running cluster (`ray start --head`). An input that cannot be read is
+reported in OUT/failed/ and the others go on.
+
+Example: shigu batch {cmd} 'videos/*.mp4' --out results/ --ray 10.0.0.5:6379
+"""
+
+
+def _run(
+    task: str,
+    input_spec: str,
+    out: Path,
+    ray_address: str | None,
+    workers: int | None,
+    model: str,
+    conf: float,
+    classes: str | None,
+    tracker: str,
+    stride: int,
+    max_frames: int | None,
+    threads: int,
+) -> None:
+    from shigu.scale.batch import BatchJob, pending, run_local, run_ray
+    from shigu.scale.inputs import list_inputs
+
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file", "give a folder for the results")
+    if stride < 1:
+        raise InputError(f"--stride must be at least 1, got {stride}")
+    job = BatchJob(
+        task=task,
+        model=model,
+        conf=conf,
+        classes=classes,
+        tracker=tracker,
+        stride=stride,
+        max_frames=max_frames,
+        threads=threads,
+    )
+    inputs = list_inputs(input_spec)
+    if ray_address is not None:
+        from shigu.scale.batch import connect
+
+        connect(ray_address)
+    todo = pending(inputs, out)
+    if len(todo) < len(inputs):
+        console.print(f"{len(inputs) - len(todo)} of {len(inputs)} input(s) already done; skipping")
+    out.mkdir(parents=True, exist_ok=True)
+    if not todo:
+        console.print(f"nothing to do: every input is done in {out}")
+        return
+    results = (
+        run_ray(job, todo, out, ray_address, workers)
+        if ray_address is not None
+        else run_local(job, todo, out)
+    )
+    frames = failed = 0
+    import time
+
+    started = time.perf_counter()
+    with progress_bar(task, len(todo)) as bar:
+        for result in results:
+            frames += int(result.get("frames") or 0)
+            if result["status"] != "done":
+                failed += 1
+                console.print(f"[yellow]failed:[/] {result['input']}: {result.get('error')}")
+            elapsed = time.perf_counter() - started
+            bar.advance(1, rate=f"{frames / elapsed:.1f} frames/s" if elapsed else "")
+    console.print(f"{len(todo) - failed} input(s) done, {failed} failed, {frames} frames → {out}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _command(task: str, what: str, extra: str, sub: str) -> Callable[..., None]:
+    def command(
+        input_spec: str = typer.Argument(
+            ..., metavar="INPUT", help="Videos: path, folder, glob or list."
+        ),
+        out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+        ray_address: str | None = typer.Option(
+            None, "--ray", help="Run on Ray: 'local', 'auto' or HOST:PORT of the head node."
+        ),
+        workers: int | None = typer.Option(
+            None, "--workers", help="Model actors (default: cluster CPUs)."
+        ),
+        model: str = typer.Option("yolox-nano", "--model", "-m", help="Detector name or .onnx."),
+        conf: float = typer.Option(
+            0.25 if task == "detect" else 0.1, "--conf", help="Detector threshold."
+        ),
+        classes: str | None = typer.Option(None, "--classes", "-c", help="e.g. person,car."),
+        tracker: str = typer.Option("bytetrack", "--tracker", "-t", help="Tracker preset (track)."),
+        stride: int = typer.Option(1, "--stride", help="Process every Nth frame."),
+        max_frames: int | None = typer.Option(
+            None, "--max-frames", help="At most N frames per input."
+        ),
+        threads: int = typer.Option(
+            0, "--threads", help="ONNX Runtime threads per inference run (0: auto, 1 per core)."
+        ),
+    ) -> None:
+        _run(
+            task,
+            input_spec,
+            out,
+            ray_address,
+            workers,
+            model,
+            conf,
+            classes,
+            tracker,
+            stride,
+            max_frames,
+            threads,
+        )
+
+    command.__doc__ = HELP.format(task=task.capitalize(), what=what, extra=extra, sub=sub, cmd=task)
+    return command
+
+
+app.command("detect", no_args_is_help=True)(
+    _command("detect", "detection", "COCO results JSON", "coco")
+)
+app.command("track", no_args_is_help=True)(
+    _command("track", "track box", "MOTChallenge txt files", "mot")
+)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="batch")

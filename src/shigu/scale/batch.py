@@ -1,0 +1,329 @@
+"""Batch detection and tracking over many inputs, in one process or on a Ray cluster.
+
+One input (a video or a MOTChallenge sequence) is one unit of work, processed by
+:func:`process_input`, the same function in both modes, so their outputs are identical. Every
+unit writes its files under a fixed name through a temporary file and a rename, and writes its
+``done/<key>.json`` marker last: a re-run skips finished units, a unit cut off by a crash is
+simply done again, and nothing is ever written twice.
+
+Layout of ``OUT``: ``parquet/<key>.parquet`` (one row per detection or track box: source,
+frame, timestamp, class, confidence, box, track id), ``mot/<key>.txt`` (track) or
+``coco/<key>.json`` (detect, COCO results), ``done/<key>.json``, ``failed/<key>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shigu.core.errors import InputError, ShiguError
+from shigu.scale.inputs import localise, unit_key
+
+log = logging.getLogger(__name__)
+TASKS = ("detect", "track")
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """What to do to every input; plain data so it travels to Ray workers."""
+
+    task: str = "detect"
+    model: str = "yolox-nano"
+    conf: float = 0.25
+    classes: str | None = None
+    tracker: str = "bytetrack"
+    stride: int = 1
+    max_frames: int | None = None
+    threads: int = 0  # ONNX Runtime threads per inference run (0: from the plan, i.e. 1 on CPU)
+    cores: int = 0  # cores one worker may use (0: all of this machine's)
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise InputError(f"unknown batch task {self.task!r}", f"use one of: {', '.join(TASKS)}")
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+COLUMNS = (
+    "source",
+    "frame",
+    "timestamp",
+    "class_id",
+    "class_name",
+    "confidence",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "track_id",
+)
+
+
+def _table(rows: dict[str, list[Any]]) -> Any:
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            ("source", pa.string()),
+            ("frame", pa.int64()),
+            ("timestamp", pa.float64()),
+            ("class_id", pa.int32()),
+            ("class_name", pa.string()),
+            ("confidence", pa.float32()),
+            ("x1", pa.float32()),
+            ("y1", pa.float32()),
+            ("x2", pa.float32()),
+            ("y2", pa.float32()),
+            ("track_id", pa.int64()),
+        ]
+    )
+    return pa.table({c: rows[c] for c in COLUMNS}, schema=schema)
+
+
+class Processor:
+    """Holds a loaded detector; processes inputs one at a time (a Ray actor, or in-process)."""
+
+    def __init__(self, job: BatchJob, out: str) -> None:
+        from shigu.detect import load_detector
+        from shigu.detect.stream import throughput_plan
+        from shigu.runtime.session import default_threads
+
+        self.job = job
+        self.out = Path(out)
+        cores = job.cores or default_threads()
+        if job.threads:
+            self.workers, threads = max(1, cores // job.threads), job.threads
+        else:  # the same plan as `shigu detect`: one single-threaded run in flight per core
+            self.workers, threads = throughput_plan("cpu", cores)
+        self.detector = load_detector(
+            job.model, conf=job.conf, classes=job.classes, threads=threads
+        )
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Ray Data entry point: a batch of ``{"uri": [...]}`` rows → summaries."""
+        results = [process_input(self, str(uri)) for uri in batch["uri"]]
+        return {
+            "uri": [r["input"] for r in results],
+            "status": [r["status"] for r in results],
+            "frames": [r.get("frames", 0) for r in results],
+            "boxes": [r.get("boxes", 0) for r in results],
+            "error": [r.get("error", "") for r in results],
+        }
+
+
+def process_input(proc: Processor, uri: str) -> dict[str, Any]:
+    """Detect (and track) one input and write its outputs; never raises for a bad input."""
+    from shigu.sources import open_source
+
+    job, out = proc.job, proc.out
+    key = unit_key(uri)
+    started = time.perf_counter()
+    rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+    mot_lines: list[str] = []
+    coco: list[dict[str, Any]] = []
+    labels = proc.detector.labels
+    frames = 0
+    try:
+        source = open_source(localise(uri, out / ".cache"), stride=job.stride)
+        tracker = None
+        if job.task == "track":
+            from shigu.track import create_tracker
+
+            tracker = create_tracker(job.tracker, source.output_fps or 30.0)
+        try:
+            from shigu.detect.stream import detect_stream
+
+            # Decoding runs ahead in a background thread while the model works.
+            for frame, dets in detect_stream(source, proc.detector, workers=proc.workers):
+                if tracker is not None:
+                    dets = tracker.update(dets)
+                frames += 1
+                ids = dets.tracker_id if dets.tracker_id is not None else np.full(len(dets), -1)
+                for i in range(len(dets)):
+                    x1, y1, x2, y2 = (float(v) for v in dets.xyxy[i])
+                    c = int(dets.class_id[i])
+                    score = float(dets.confidence[i])
+                    rows["source"].append(uri)
+                    rows["frame"].append(frame.index)
+                    rows["timestamp"].append(frame.timestamp)
+                    rows["class_id"].append(c)
+                    rows["class_name"].append(labels[c] if 0 <= c < len(labels) else str(c))
+                    rows["confidence"].append(score)
+                    for name, v in (("x1", x1), ("y1", y1), ("x2", x2), ("y2", y2)):
+                        rows[name].append(v)
+                    rows["track_id"].append(int(ids[i]))
+                    if tracker is not None:
+                        mot_lines.append(
+                            f"{frame.index + 1},{int(ids[i])},{x1:.2f},{y1:.2f},{x2 - x1:.2f},"
+                            f"{y2 - y1:.2f},{score:.4f},-1,-1,-1\n"
+                        )
+                    else:
+                        coco.append(
+                            {
+                                "image_id": frame.index + 1,
+                                "category_id": c,
+                                "bbox": [
+                                    round(x1, 2),
+                                    round(y1, 2),
+                                    round(x2 - x1, 2),
+                                    round(y2 - y1, 2),
+                                ],
+                                "score": round(score, 5),
+                            }
+                        )
+                if job.max_frames and frames >= job.max_frames:
+                    break
+        finally:
+            source.close()
+    except ShiguError as exc:
+        summary = {
+            "input": uri,
+            "key": key,
+            "status": "failed",
+            "error": exc.one_line(),
+            "frames": frames,
+        }
+        _atomic_write(out / "failed" / f"{key}.json", json.dumps(summary).encode())
+        return summary
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(_table(rows), buf)
+    _atomic_write(out / "parquet" / f"{key}.parquet", buf.getvalue())
+    if tracker is not None:
+        _atomic_write(out / "mot" / f"{key}.txt", "".join(mot_lines).encode())
+    else:
+        _atomic_write(out / "coco" / f"{key}.json", json.dumps(coco).encode())
+    summary = {
+        "input": uri,
+        "key": key,
+        "status": "done",
+        "frames": frames,
+        "boxes": len(rows["frame"]),
+        "seconds": round(time.perf_counter() - started, 3),
+        "job": asdict(job),
+    }
+    (out / "failed" / f"{key}.json").unlink(missing_ok=True)
+    _atomic_write(out / "done" / f"{key}.json", json.dumps(summary).encode())
+    return summary
+
+
+def pending(inputs: list[str], out: Path) -> list[str]:
+    """Inputs without a ``done`` marker (a re-run resumes with these)."""
+    return [u for u in inputs if not (out / "done" / f"{unit_key(u)}.json").is_file()]
+
+
+def run_local(job: BatchJob, inputs: list[str], out: Path) -> Iterator[dict[str, Any]]:
+    """Process inputs one after another in this process."""
+    proc = Processor(job, str(out))
+    for uri in inputs:
+        yield process_input(proc, uri)
+
+
+def connect(address: str | None, timeout_s: float = 30.0) -> None:
+    """Connect to a Ray cluster (``auto``, ``HOST:PORT``, or None for a local one), or fail
+    within ``timeout_s`` with a clear error."""
+    import socket
+
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address and address not in ("auto", "local"):
+        host, _, port = address.removeprefix("ray://").rpartition(":")
+        try:
+            with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
+                pass
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"cannot reach the Ray cluster at {address} ({exc})",
+                "start it with `ray start --head` or check the address (HOST:PORT of the head)",
+            ) from exc
+    # Ray Data's actor pool always logs a C++ warning about restartable actors with
+    # constructor arguments; it does not apply to ours (see _bound_processor).
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    try:
+        ray.init(
+            address=None if address == "local" else address,
+            logging_level=logging.WARNING,
+            log_to_driver=False,
+            configure_logging=False,
+        )
+    except (ConnectionError, RuntimeError, TimeoutError) as exc:
+        raise InputError(f"cannot connect to Ray at {address}: {exc}", "check the address") from exc
+
+
+def _bound_processor(job: BatchJob, out: str) -> type[Processor]:
+    """A Processor class with its arguments built in: a restarted actor needs no arguments
+    from the object store, which could be gone by then."""
+
+    class BoundProcessor(Processor):
+        def __init__(self) -> None:
+            super().__init__(job, out)
+
+    return BoundProcessor
+
+
+def run_ray(
+    job: BatchJob, inputs: list[str], out: Path, address: str | None, workers: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Process inputs on a Ray cluster: Ray Data ``map_batches`` over a pool of model actors.
+
+    Actors are restarted when they die (and their input is retried); ``workers`` is the
+    actor pool size (default: the cluster's CPUs).
+    """
+    import ray
+
+    connect(address)
+    for name in ("ray.data", "ray.data._internal"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # ours is shown instead
+    context.print_on_execution_start = False
+    context.enable_auto_log_stats = False
+    cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))  # type: ignore[no-untyped-call]
+    size = workers or cpus
+    per_actor = max(1, cpus // size)  # each model actor gets its share of the cluster's cores
+    job = replace(job, cores=job.cores or per_actor)
+    dataset = ray.data.from_items([{"uri": u} for u in inputs], override_num_blocks=len(inputs))
+    results = dataset.map_batches(
+        _bound_processor(job, str(out)),
+        batch_size=1,
+        compute=ray.data.ActorPoolStrategy(size=size),
+        num_cpus=per_actor,  # Ray Data restarts dead actors and retries their input by default
+    )
+    for row in results.iter_rows():
+        yield {
+            "input": row["uri"],
+            "status": row["status"],
+            "frames": row["frames"],
+            "boxes": row["boxes"],
+            "error": row["error"],
+        }
+
+
+def read_parquet(out: Path) -> Any:
+    """Every box of a finished job as one pandas DataFrame (temporary files are ignored)."""
+    import pyarrow.parquet as pq
+
+    if not any((out / "parquet").glob("*.parquet")):
+        raise InputError(f"no Parquet output in {out}")
+    return pq.read_table(str(out / "parquet")).to_pandas()
