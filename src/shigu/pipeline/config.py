@@ -26,6 +26,8 @@ class SourceConfig(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     uri: str
     fps: float | None = Field(None, gt=0, description="process at most this many frames/s")
+    realtime: bool = Field(False, description="pace a file at its own frame rate, as a camera")
+    loop: bool = Field(False, description="start a file over at its end (demos, soak tests)")
     calibration: Calibration | None = None
 
 

@@ -9,6 +9,7 @@ plain objects; only this module knows about threads and queues.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections import deque
@@ -29,7 +30,7 @@ from shigu.detect import load_detector
 from shigu.detect.base import Detector
 from shigu.detect.stream import Prepared, throughput_plan
 from shigu.io.video_writer import VideoWriter
-from shigu.pipeline.config import Config
+from shigu.pipeline.config import Config, SourceConfig
 from shigu.pipeline.media import ClipRecorder, save_snapshots, write_clip
 from shigu.pipeline.metrics import PipelineMetrics
 from shigu.pipeline.runner import SourceRunner
@@ -88,6 +89,7 @@ class Pipeline:
         on_item: Callable[[Event | EventEnd], None] | None = None,
         store: EventStore | None = None,
         event_id_salt: str | None = None,
+        on_frame: Callable[[str, np.ndarray, Detections], None] | None = None,
     ) -> None:
         """``event_id_salt``: derive event ids from it and the event's content instead of
         drawing random ones, so re-running the same input stores the same events (Ray)."""
@@ -98,6 +100,10 @@ class Pipeline:
         self.metrics = PipelineMetrics()
         self._stop = threading.Event()
         self._on_item = on_item
+        self._on_frame = on_frame
+        # Changes asked for from other threads (the web server), run by the engine thread.
+        self._commands: queue.Queue[tuple[Callable[[], None], threading.Event]] = queue.Queue()
+        self._running = False
         device = config.pipeline.detector.device
         self.workers, threads = throughput_plan(device)
         det = config.pipeline.detector
@@ -128,62 +134,159 @@ class Pipeline:
 
     # ------------------------------------------------------------------ set-up
     def _open_sources(self) -> None:
-        cfg = self.config
-        for sc in cfg.sources:
-            runner = SourceRunner(
-                sc.id,
-                sc.uri,
-                self.detector,
-                cfg.pipeline.mode,
-                cfg.pipeline.queue,
-                sc.fps,
-                self.max_frames,
-            )
-            runner.open()
-            if runner.error is not None or runner.info is None:
-                self.errors[sc.id] = runner.error or "could not open"
-                log.warning("source %s: %s", sc.id, self.errors[sc.id])
-                continue
-            info = runner.info
-            try:
-                _check_zone_bounds(cfg, sc.id, info.width, info.height)
-            except ConfigError:
-                runner.stop()  # close what is already open before failing
-                for other in self.states.values():
-                    other.runner.stop()
-                raise
-            fps = runner.source.output_fps if runner.source is not None else 0.0
-            fps = fps or info.fps or 25.0
-            tr = cfg.pipeline.tracker
-            tracker = None
-            if tr is not None:
-                overrides: dict[str, Any] = {}
-                if tr.lost_buffer is not None:
-                    overrides["lost_buffer"] = tr.lost_buffer
-                tracker = create_tracker(tr.type, fps, cmc=tr.cmc, reid=tr.reid, **overrides)
-            scene = SceneAnalytics(
-                sc.id,
-                self.detector.labels,
-                [
-                    ZoneSpec(z.id, list(z.polygon), [r.model_dump() for r in z.rules])
-                    for z in cfg.zones
-                    if z.source == sc.id
-                ],
-                [LineSpec(ln.id, ln.points, ln.classes) for ln in cfg.lines if ln.source == sc.id],
-                (sc.calibration.image, sc.calibration.world) if sc.calibration else None,
-                cfg.pipeline.anchor,
-                (info.width, info.height),
-            )
-            state = SourceState(runner, tracker, scene, fps)
-            if cfg.media.clips:
-                state.clips = ClipRecorder(fps, cfg.media.pre_seconds, cfg.media.post_seconds)
-            if cfg.sinks.video_dir:
-                state.video = VideoWriter(Path(cfg.sinks.video_dir) / f"{sc.id}.mp4", fps=fps)
-                state.traces = TraceAnnotator()
-            self.states[sc.id] = state
+        for sc in self.config.sources:
+            self._open_source(sc, self.config)
         if not self.states:
             first = next(iter(self.errors.items()))
             raise SourceError(f"no source could be opened ({first[0]}: {first[1]})")
+
+    def _open_source(self, sc: SourceConfig, cfg: Config, start: bool = False) -> bool:
+        """Open one source and its tracker and analytics; False (and an error) if it fails."""
+        runner = SourceRunner(
+            sc.id,
+            sc.uri,
+            self.detector,
+            cfg.pipeline.mode,
+            cfg.pipeline.queue,
+            sc.fps,
+            self.max_frames,
+            realtime=sc.realtime,
+            loop=sc.loop,
+        )
+        runner.open()
+        if runner.error is not None or runner.info is None:
+            self.errors[sc.id] = runner.error or "could not open"
+            log.warning("source %s: %s", sc.id, self.errors[sc.id])
+            return False
+        self.errors.pop(sc.id, None)
+        info = runner.info
+        try:
+            _check_zone_bounds(cfg, sc.id, info.width, info.height)
+        except ConfigError:
+            runner.stop()  # close what is already open before failing
+            for other in self.states.values():
+                other.runner.stop()
+            raise
+        fps = runner.source.output_fps if runner.source is not None else 0.0
+        fps = fps or info.fps or 25.0
+        tr = cfg.pipeline.tracker
+        tracker = None
+        if tr is not None:
+            overrides: dict[str, Any] = {}
+            if tr.lost_buffer is not None:
+                overrides["lost_buffer"] = tr.lost_buffer
+            tracker = create_tracker(tr.type, fps, cmc=tr.cmc, reid=tr.reid, **overrides)
+        scene = self._scene(sc.id, cfg, (info.width, info.height))
+        state = SourceState(runner, tracker, scene, fps)
+        if cfg.media.clips:
+            state.clips = ClipRecorder(fps, cfg.media.pre_seconds, cfg.media.post_seconds)
+        if cfg.sinks.video_dir:
+            state.video = VideoWriter(Path(cfg.sinks.video_dir) / f"{sc.id}.mp4", fps=fps)
+            state.traces = TraceAnnotator()
+        self.states[sc.id] = state
+        if start:
+            runner.start()
+        return True
+
+    def _scene(self, source_id: str, cfg: Config, size: tuple[int, int]) -> SceneAnalytics:
+        sc = next(s for s in cfg.sources if s.id == source_id)
+        return SceneAnalytics(
+            source_id,
+            self.detector.labels,
+            [
+                ZoneSpec(z.id, list(z.polygon), [r.model_dump() for r in z.rules])
+                for z in cfg.zones
+                if z.source == source_id
+            ],
+            [LineSpec(ln.id, ln.points, ln.classes) for ln in cfg.lines if ln.source == source_id],
+            (sc.calibration.image, sc.calibration.world) if sc.calibration else None,
+            cfg.pipeline.anchor,
+            size,
+        )
+
+    # ------------------------------------------------------------------ live changes
+    def _call(self, fn: Callable[[], None], timeout: float = 30.0) -> None:
+        """Run ``fn`` in the engine thread (between frames) and wait for it."""
+        if not self._running:
+            fn()
+            return
+        done = threading.Event()
+        box: dict[str, BaseException] = {}
+
+        def wrapped() -> None:
+            try:
+                fn()
+            except BaseException as exc:  # handed back to the caller
+                box["error"] = exc
+
+        self._commands.put((wrapped, done))
+        if not done.wait(timeout):
+            raise TimeoutError("the engine did not apply the change in time")
+        if "error" in box:
+            raise box["error"]
+
+    def check_bounds(self, cfg: Config) -> None:
+        """Zones and lines of running sources must lie in their frames (ConfigError)."""
+        for sid, st in list(self.states.items()):
+            if st.runner.info is not None:
+                _check_zone_bounds(cfg, sid, st.runner.info.width, st.runner.info.height)
+
+    def add_source(self, sc: SourceConfig, cfg: Config) -> None:
+        """Open and start a source while the others keep running."""
+
+        def apply() -> None:
+            self.config = cfg
+            self._open_source(sc, cfg, start=self._running)
+
+        self._call(apply)
+
+    def remove_source(self, source_id: str) -> None:
+        """Stop a source: its open events are closed, its outputs flushed; others go on."""
+
+        def apply() -> None:
+            st = self.states.pop(source_id, None)
+            self.errors.pop(source_id, None)
+            if st is None:
+                return
+            st.runner.stop()
+            for item in st.scene.finish():
+                self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
+            if st.video is not None:
+                st.video.close()
+
+        self._call(apply)
+
+    def set_geometry(self, source_id: str, cfg: Config) -> None:
+        """New zones and lines for a running source, effective from its next frame."""
+
+        def apply() -> None:
+            self.config = cfg
+            st = self.states.get(source_id)
+            if st is None or st.runner.info is None:
+                return
+            for item in st.scene.finish():  # close what the old zones had open
+                self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
+            st.scene = self._scene(source_id, cfg, (st.runner.info.width, st.runner.info.height))
+
+        self._call(apply)
+
+    def source_status(self, source_id: str) -> dict[str, Any]:
+        st = self.states.get(source_id)
+        if st is None:
+            return {"connected": False, "error": self.errors.get(source_id)}
+        elapsed = (st.last_frame_at or 0.0) - (st.first_frame_at or 0.0)
+        return {
+            "connected": not st.runner.done.is_set(),
+            "frames": st.frames,
+            "fps": round((st.frames - 1) / elapsed, 2) if elapsed > 0 else 0.0,
+            "dropped": st.runner.dropped,
+            "error": st.runner.error,
+            "width": st.runner.info.width if st.runner.info else None,
+            "height": st.runner.info.height if st.runner.info else None,
+        }
+
+    def annotate(self, image: np.ndarray, dets: Detections) -> None:
+        self._boxes.annotate(image, dets)
 
     def _open_sinks(self) -> None:
         s = self.config.sinks
@@ -208,8 +311,12 @@ class Pipeline:
         for st in self.states.values():
             st.runner.stop_requested.set()
 
-    def run(self) -> dict[str, Any]:
-        """Run to the end (files) or until ``stop()``; returns the summary."""
+    def run(self, keep_running: bool = False) -> dict[str, Any]:
+        """Run to the end (files) or until ``stop()``; returns the summary.
+
+        ``keep_running``: do not finish when every source has ended (a server, where sources
+        can be added later); only ``stop()`` ends the run.
+        """
         self._open_sources()
         self._open_sinks()
         if self.config.metrics.port is not None:
@@ -221,11 +328,16 @@ class Pipeline:
             st.runner.start()
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="infer")
         pending: deque[tuple[list[Prepared], Future[list[Detections]]]] = deque()
-        order = list(self.states)
         rr = 0
         batch_size = self.config.pipeline.batch
+        self._running = True
         try:
             while True:
+                while not self._commands.empty():
+                    fn, done = self._commands.get_nowait()
+                    fn()
+                    done.set()
+                order = list(self.states)
                 batch: list[Prepared] = []
                 for k in range(len(order)):
                     st = self.states[order[(rr + k) % len(order)]]
@@ -238,7 +350,7 @@ class Pipeline:
                             break  # one frame per source per turn: fair across sources
                     if len(batch) >= batch_size:
                         break
-                rr = (rr + 1) % len(order)
+                rr = (rr + 1) % max(1, len(order))
                 if batch:
                     pending.append((batch, pool.submit(self._infer, batch)))
                     while len(pending) > self.workers:
@@ -247,10 +359,15 @@ class Pipeline:
                 if pending:
                     self._post(*pending.popleft())
                     continue
-                if all(s.runner.exhausted for s in self.states.values()):
+                ended = all(s.runner.exhausted for s in self.states.values())
+                if ended and (self._stop.is_set() or not keep_running):
                     break
                 time.sleep(0.002)
         finally:
+            self._running = False
+            while not self._commands.empty():  # nobody waits forever on a stopped engine
+                fn, done = self._commands.get_nowait()
+                done.set()
             while pending:
                 self._post(*pending.popleft())
             pool.shutdown(wait=True)
@@ -275,7 +392,9 @@ class Pipeline:
 
     def _frame(self, prepared: Prepared, dets: Detections) -> None:
         frame = prepared.frame
-        st = self.states[frame.source_id]
+        st = self.states.get(frame.source_id)
+        if st is None:  # removed while this frame was in flight
+            return
         now = time.perf_counter()
         if st.first_frame_at is None:
             st.first_frame_at = now
@@ -290,6 +409,8 @@ class Pipeline:
                 self._save_clip(job, st.fps)
         for item in emitted:
             self._handle(item, frame.image, st)
+        if self._on_frame is not None:
+            self._on_frame(frame.source_id, frame.image, dets)
         if st.video is not None:
             image = frame.image.copy()
             if st.traces is not None:

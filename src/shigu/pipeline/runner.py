@@ -10,10 +10,13 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 
 from shigu.core.errors import ShiguError
+from shigu.core.frame import Frame
 from shigu.detect.base import Detector
 from shigu.detect.stream import Prepared
 from shigu.sources import open_source
@@ -32,6 +35,8 @@ class SourceRunner(threading.Thread):
         queue_size: int = 8,
         fps: float | None = None,
         max_frames: int | None = None,
+        realtime: bool = False,
+        loop: bool = False,
     ) -> None:
         super().__init__(name=f"source-{source_id}", daemon=True)
         self.source_id = source_id
@@ -40,6 +45,8 @@ class SourceRunner(threading.Thread):
         self.mode = mode
         self.fps = fps
         self.max_frames = max_frames
+        self.realtime = realtime
+        self.loop = loop
         self.queue: queue.Queue[Prepared] = queue.Queue(queue_size)
         self.opened = threading.Event()
         self.done = threading.Event()
@@ -58,7 +65,11 @@ class SourceRunner(threading.Thread):
             opts = {"target_fps": self.fps} if self.fps else {}
             self.source = open_source(self.uri, source_id=self.source_id, **opts)
             self.info = self.source.info
-            self.live = self.mode == "live" or (self.mode == "auto" and bool(self.info.live))
+            self.live = (
+                self.mode == "live"
+                or (self.mode == "auto" and bool(self.info.live))
+                or self.realtime
+            )
         except ShiguError as exc:
             self.error = exc.one_line()
             self.done.set()
@@ -73,7 +84,7 @@ class SourceRunner(threading.Thread):
         canvas = np.empty((h, w, 3), np.uint8)
         try:
             started = time.perf_counter()
-            for frame in self.source:
+            for frame in self._frames():
                 if self.stop_requested.is_set():
                     break
                 tensor = np.empty((3, h, w), np.float32)
@@ -93,6 +104,38 @@ class SourceRunner(threading.Thread):
         finally:
             self.source.close()
             self.done.set()
+
+    def _frames(self) -> Iterator[Frame]:
+        """The source's frames; paced to their timestamps (``realtime``) and started over at
+        the end (``loop``) with indices and timestamps that keep increasing."""
+        assert self.source is not None
+        index_offset, time_offset = 0, 0.0
+        clock0: float | None = None
+        while True:
+            last: Frame | None = None
+            for frame in self.source:
+                if index_offset or time_offset:
+                    frame = replace(
+                        frame,
+                        index=frame.index + index_offset,
+                        timestamp=frame.timestamp + time_offset,
+                    )
+                if self.realtime:
+                    if clock0 is None:
+                        clock0 = time.monotonic() - frame.timestamp
+                    delay = clock0 + frame.timestamp - time.monotonic()
+                    if delay > 0 and self.stop_requested.wait(delay):
+                        return
+                last = frame
+                yield frame
+            if not self.loop or last is None or self.stop_requested.is_set():
+                return
+            step = 1.0 / (self.source.output_fps or self.info.fps or 25.0) if self.info else 0.04
+            index_offset, time_offset = last.index + 1, last.timestamp + step
+            self.source.close()
+            self.source = open_source(
+                self.uri, source_id=self.source_id, **({"target_fps": self.fps} if self.fps else {})
+            )
 
     def _put(self, item: Prepared) -> None:
         if self.live:

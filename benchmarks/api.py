@@ -1,0 +1,257 @@
+"""Events API latency with 1,000,000 events: SQLite and PostgreSQL, with and without the index.
+
+The query is the dashboard's: `GET /api/events?source=S&since=T0&until=T1&limit=100`, newest
+first, each client then following `next_cursor` for 2 more pages; random source (of 20) and a
+random 6-hour window (of 30 days) per query. 8 concurrent clients (asyncio + httpx, one
+process) on loopback against `shigu serve --no-engine` (uvicorn, its own process), bearer
+token auth. Reported: p50/p95/p99 latency in ms over all requests (after a warm-up).
+Reference: the same run after dropping every secondary index on the events table.
+Target: p95 < 50 ms on both databases.
+
+Usage: python benchmarks/api.py [--events 1000000] [--requests 1200] [--db sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import yaml
+
+from _common import ROOT, machine
+
+sys.path.insert(0, str(ROOT))
+SOURCES = [f"cam{i:02d}" for i in range(20)]
+T0 = datetime(2026, 10, 1, tzinfo=UTC)
+DAYS = 30
+TYPES = ["line_crossing", "intrusion", "loitering", "speeding"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def fill(url: str, n: int) -> None:
+    """n events spread evenly at random over 30 days and 20 sources, in bulk."""
+    from sqlalchemy import insert
+
+    from shigu.store import EventStore
+    from shigu.store.models import EventRow
+
+    store = EventStore(url)  # creates the schema
+    rng = random.Random(0)
+    span = DAYS * 86400
+    started = time.perf_counter()
+    chunk = 20_000
+    with store.engine.begin() as conn:
+        for lo in range(0, n, chunk):
+            rows = []
+            for _ in range(min(chunk, n - lo)):
+                t = rng.random() * span
+                kind = rng.choice(TYPES)
+                rows.append(
+                    {
+                        "id": uuid.uuid4().hex,
+                        "type": kind,
+                        "source": rng.choice(SOURCES),
+                        "start": t,
+                        "end": t + 1.0,
+                        "wall_time": T0 + timedelta(seconds=t),
+                        "zone": "zone1" if kind != "line_crossing" else None,
+                        "line": "line1" if kind == "line_crossing" else None,
+                        "track_id": rng.randrange(10_000),
+                        "class_name": "person",
+                        "confidence": 0.8,
+                        "frame_index": int(t * 10),
+                        "attributes": {"direction": "in"} if kind == "line_crossing" else {},
+                        "snapshot": None,
+                        "snapshot_crop": None,
+                        "clip": None,
+                        "run_id": None,
+                    }
+                )
+            conn.execute(insert(EventRow.__table__), rows)
+    print(f"  filled {n:,} events in {time.perf_counter() - started:.0f} s")
+    store.close()
+
+
+def make_token(url: str) -> str:
+    from shigu.server.auth import Accounts
+    from shigu.store import EventStore
+
+    store = EventStore(url)
+    accounts = Accounts(store.engine)
+    if accounts.get_user("bench") is None:
+        accounts.add_user("bench", "benchmark-pass", "viewer")
+    token = accounts.create_token("bench", "benchmark")[1]
+    store.close()
+    return token
+
+
+def drop_indexes(url: str) -> None:
+    from sqlalchemy import text
+
+    from shigu.store import EventStore
+
+    store = EventStore(url)
+    with store.engine.begin() as conn:
+        for name in ("ix_events_source_wall_id", "ix_events_wall_time", "ix_events_source_type"):
+            conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+        if url.startswith("postgresql"):
+            conn.execute(text("ANALYZE events"))
+    store.close()
+
+
+def analyze(url: str) -> None:
+    from sqlalchemy import text
+
+    from shigu.store import EventStore
+
+    store = EventStore(url)
+    with store.engine.begin() as conn:
+        conn.execute(text("ANALYZE events" if url.startswith("postgresql") else "ANALYZE"))
+    store.close()
+
+
+async def load(base: str, token: str, requests: int, clients: int = 8) -> list[float]:
+    rng = random.Random(1)
+    latencies: list[float] = []
+    headers = {"Authorization": f"Bearer {token}"}
+    per_client = requests // clients
+
+    async def client(http: httpx.AsyncClient) -> None:
+        done = 0
+        while done < per_client:
+            start = T0 + timedelta(seconds=rng.random() * (DAYS * 86400 - 6 * 3600))
+            params: dict[str, str] = {
+                "source": rng.choice(SOURCES),
+                "since": start.isoformat(),
+                "until": (start + timedelta(hours=6)).isoformat(),
+                "limit": "100",
+            }
+            for _ in range(3):  # first page and two more by cursor
+                t = time.perf_counter()
+                r = await http.get(base + "/api/events", params=params, headers=headers)
+                latencies.append(time.perf_counter() - t)
+                r.raise_for_status()
+                done += 1
+                # The cursor is the body's last field: read it without parsing 30 KB of JSON,
+                # so the load generator (on the same 2 cores) stays light.
+                body = r.content
+                cursor = json.loads(body[body.rindex(b'"next_cursor":') + 14 : -1])
+                if cursor is None or done >= per_client:
+                    break
+                params["cursor"] = cursor
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    return latencies
+
+
+def serve(url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cfg = {
+        "sources": [{"id": "cam00", "uri": "unused.mp4"}],
+        "store": {"url": url, "media_dir": str(tmp / "media")},
+    }
+    path = tmp / "bench.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shigu", "serve", str(path), "--no-engine", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/healthz", timeout=1)
+            return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 2 else float("nan")
+
+
+def measure(url: str, tmp: Path, requests: int, label: str) -> float:
+    token = make_token(url)
+    proc, base = serve(url, tmp)
+    try:
+        asyncio.run(load(base, token, 80))  # warm caches and connections
+        lat = asyncio.run(load(base, token, requests))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    p95 = pct(lat, 95)
+    print(
+        f"  {label:28s} p50 {pct(lat, 50):6.1f} ms  p95 {p95:6.1f} ms  p99 {pct(lat, 99):6.1f} ms"
+        f"  ({len(lat)} requests, {len(lat) / sum(lat) * 8:.0f} req/s)"
+    )
+    return p95
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=1200)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    args = parser.parse_args()
+    print(machine())
+    tmp = Path(tempfile.mkdtemp(prefix="shigu-api-bench-"))
+    results = {}
+    try:
+        for db in args.db.split(","):
+            print(f"{db}:")
+            server = None
+            if db == "sqlite":
+                url = f"sqlite:///{tmp / 'events.db'}"
+            else:
+                from tests.servers.postgres import PostgresServer
+
+                root = Path(tempfile.mkdtemp(prefix="shigu-pg-bench-"))
+                server = PostgresServer(root, free_port()).start()
+                url = server.url
+            try:
+                fill(url, args.events)
+                analyze(url)
+                indexed = measure(url, tmp, args.requests, "with index")
+                drop_indexes(url)
+                bare = measure(url, tmp, max(48, args.requests // 10), "no index (reference)")
+                results[db] = (indexed, bare)
+            finally:
+                if server is not None:
+                    server.stop()
+                    shutil.rmtree(server.root, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    for db, (indexed, bare) in results.items():
+        verdict = "meets" if indexed < 50 else "misses"
+        print(
+            f"{db}: p95 {indexed:.1f} ms with the index ({verdict} < 50 ms), "
+            f"{bare:.1f} ms without: {bare / indexed:.0f}x"
+        )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("SHIGU_HOME", tempfile.mkdtemp(prefix="shigu-home-"))
+    main()

@@ -1,0 +1,109 @@
+"""``shigu serve CONFIG``: the pipeline plus the web dashboard and REST API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from shigu.cli._common import console, console_err
+from shigu.core.errors import InputError
+
+HELP = """Run the pipeline and serve the dashboard and REST API.
+
+Binds to 127.0.0.1 unless --host says otherwise. Every page and route needs a signed-in user
+or an API token (except /healthz); create the first admin with
+`shigu users add NAME --admin --config CONFIG` before you start. The OpenAPI document is at
+/api/openapi.json (signed in).
+
+Example: shigu serve examples/security/pets_perimeter.yaml --port 8080
+"""
+
+
+def serve(
+    config: Path = typer.Argument(..., help="Pipeline YAML config."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0: all)."),
+    port: int = typer.Option(8080, "--port", min=1, max=65535, help="TCP port."),
+    no_engine: bool = typer.Option(
+        False, "--no-engine", help="Serve the store only (events of earlier runs)."
+    ),
+    cors: list[str] = typer.Option(
+        [], "--cors", help="Allow this origin (CORS is off by default)."
+    ),
+    secure_cookies: bool = typer.Option(
+        False, "--secure-cookies", help="Mark cookies Secure (behind an HTTPS proxy)."
+    ),
+) -> None:
+    import uvicorn
+
+    from shigu.pipeline import load_config
+    from shigu.server.app import build_context, create_app
+
+    cfg = load_config(config)
+    ctx = build_context(cfg, run_engine=not no_engine, secure_cookies=secure_cookies)
+    if not ctx.accounts.users():
+        raise InputError(
+            "no users yet: nobody could sign in",
+            f"create an admin first: shigu users add NAME --admin --config {config}",
+        )
+    app = create_app(ctx, cors_origins=cors or None)
+    ctx.host.start()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console_err.print(f"[yellow]listening on {host}: reachable from other machines[/]")
+    console.print(f"Shigu on http://{host}:{port}/  (Ctrl-C stops and flushes)", highlight=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        ctx.host.stop()
+        ctx.store.close()
+
+
+users_app = typer.Typer(help="Users of the dashboard and API.", no_args_is_help=True)
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="User name."),
+    config: Path = typer.Option(..., "--config", help="The pipeline config (its store URL)."),
+    role: str = typer.Option("viewer", "--role", help="viewer, operator or admin."),
+    admin: bool = typer.Option(False, "--admin", help="Same as --role admin."),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 8 characters (asked for when not given).",
+    ),
+) -> None:
+    """Create a user (the first one with --admin)."""
+    from shigu.pipeline import load_config
+    from shigu.server.auth import Accounts
+    from shigu.store import EventStore
+
+    store = EventStore(load_config(config).store.url)
+    try:
+        user = Accounts(store.engine).add_user(name, password, "admin" if admin else role)
+    finally:
+        store.close()
+    console.print(f"user {user.name} ({user.role}) created")
+
+
+@users_app.command("list")
+def users_list(config: Path = typer.Option(..., "--config", help="The pipeline config.")) -> None:
+    """List users and their roles."""
+    from shigu.pipeline import load_config
+    from shigu.server.auth import Accounts
+    from shigu.store import EventStore
+
+    store = EventStore(load_config(config).store.url)
+    try:
+        for user in Accounts(store.engine).users():
+            console.print(f"{user.name}\t{user.role}")
+    finally:
+        store.close()
+
+
+def register(root: typer.Typer) -> None:
+    root.command("serve", help=HELP, no_args_is_help=True)(serve)
+    root.add_typer(users_app, name="users")

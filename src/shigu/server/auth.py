@@ -1,0 +1,244 @@
+"""Users, roles, API tokens and browser sessions, stored in the event database.
+
+Passwords are hashed with argon2id; API tokens and session cookies are random 256-bit values
+of which only the SHA-256 is stored, so a copy of the database gives no way in. Roles are
+ordered: viewer (read) < operator (zones, lines, acknowledge) < admin (sources, users, tokens).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from shigu.core.errors import InputError
+from shigu.store.models import SessionRow, TokenRow, UserRow
+
+ROLES = ("viewer", "operator", "admin")
+LEVEL = {name: i for i, name in enumerate(ROLES)}
+SESSION_HOURS = 12
+NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_hasher = PasswordHasher()
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+    def can(self, role: str) -> bool:
+        return LEVEL[self.role] >= LEVEL[role]
+
+
+class Accounts:
+    """User, token and session records on a SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, cache_seconds: float = 5.0) -> None:
+        self.engine = engine
+        # token hash -> (user or None, valid until): spares two queries on every API call.
+        # Revoking or deleting here clears it; another process's change shows within 5 s.
+        self._cache: dict[str, tuple[User | None, float]] = {}
+        self._cache_seconds = cache_seconds
+        self._cache_lock = threading.Lock()
+
+    def _forget(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
+
+    # ---------------------------------------------------------------- users
+    def add_user(self, name: str, password: str, role: str = "viewer") -> User:
+        if not NAME_RE.match(name):
+            raise InputError(f"bad user name {name!r}", "use 1-64 letters, digits, _ . @ -")
+        if role not in ROLES:
+            raise InputError(f"unknown role {role!r}", f"use one of: {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise InputError("password too short", "use at least 8 characters")
+        with Session(self.engine) as s, s.begin():
+            if s.get(UserRow, name) is not None:
+                raise InputError(f"user {name!r} exists", "pick another name or delete it first")
+            s.add(
+                UserRow(
+                    name=name,
+                    password_hash=_hasher.hash(password),
+                    role=role,
+                    created=datetime.now(UTC),
+                )
+            )
+        return User(name, role)
+
+    def users(self) -> list[User]:
+        with Session(self.engine) as s:
+            return [User(r.name, r.role) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
+
+    def get_user(self, name: str) -> User | None:
+        with Session(self.engine) as s:
+            row = s.get(UserRow, name)
+            return User(row.name, row.role) if row else None
+
+    def delete_user(self, name: str) -> bool:
+        self._forget()
+        with Session(self.engine) as s, s.begin():
+            row = s.get(UserRow, name)
+            if row is None:
+                return False
+            s.delete(row)
+            s.execute(delete(SessionRow).where(SessionRow.user == name))
+            for tok in s.scalars(select(TokenRow).where(TokenRow.user == name)):
+                tok.revoked = tok.revoked or datetime.now(UTC)
+        return True
+
+    def check_password(self, name: str, password: str) -> User | None:
+        with Session(self.engine) as s:
+            row = s.get(UserRow, name)
+            stored = row.password_hash if row else None
+            user = User(row.name, row.role) if row else None
+        if stored is None:
+            _hasher.hash(password)  # same work either way: no user-enumeration by timing
+            return None
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return user
+
+    # ---------------------------------------------------------------- tokens
+    def create_token(self, user: str, name: str) -> tuple[str, str]:
+        """(token id, the token itself: shown once, never stored)."""
+        if self.get_user(user) is None:
+            raise InputError(f"no user {user!r}")
+        token = "shg_" + secrets.token_urlsafe(32)
+        token_id = secrets.token_hex(8)
+        with Session(self.engine) as s, s.begin():
+            s.add(
+                TokenRow(
+                    id=token_id,
+                    token_hash=_sha(token),
+                    name=name[:128],
+                    user=user,
+                    created=datetime.now(UTC),
+                )
+            )
+        return token_id, token
+
+    def tokens(self) -> list[dict[str, object]]:
+        with Session(self.engine) as s:
+            return [
+                {
+                    "id": t.id,
+                    "name": t.name,
+                    "user": t.user,
+                    "created": t.created.isoformat(),
+                    "revoked": t.revoked.isoformat() if t.revoked else None,
+                }
+                for t in s.scalars(select(TokenRow).order_by(TokenRow.created))
+            ]
+
+    def revoke_token(self, token_id: str) -> bool:
+        self._forget()
+        with Session(self.engine) as s, s.begin():
+            row = s.get(TokenRow, token_id)
+            if row is None:
+                return False
+            row.revoked = row.revoked or datetime.now(UTC)
+        return True
+
+    def user_for_token(self, token: str) -> User | None:
+        key = _sha(token)
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(key)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        with Session(self.engine) as s:
+            row = s.scalar(select(TokenRow).where(TokenRow.token_hash == key))
+            found = None
+            if row is not None and row.revoked is None:
+                user = s.get(UserRow, row.user)
+                found = User(user.name, user.role) if user else None
+        with self._cache_lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (found, now + self._cache_seconds)
+        return found
+
+    # ---------------------------------------------------------------- sessions
+    def create_session(self, user: str) -> str:
+        value = secrets.token_urlsafe(32)
+        with Session(self.engine) as s, s.begin():
+            s.add(
+                SessionRow(
+                    token_hash=_sha(value),
+                    user=user,
+                    expires=datetime.now(UTC) + timedelta(hours=SESSION_HOURS),
+                )
+            )
+        return value
+
+    def user_for_session(self, value: str) -> User | None:
+        with Session(self.engine) as s:
+            row = s.get(SessionRow, _sha(value))
+            if row is None:
+                return None
+            expires = row.expires if row.expires.tzinfo else row.expires.replace(tzinfo=UTC)
+            if expires < datetime.now(UTC):
+                return None
+            user = s.get(UserRow, row.user)
+            return User(user.name, user.role) if user else None
+
+    def end_session(self, value: str) -> None:
+        with Session(self.engine) as s, s.begin():
+            s.execute(delete(SessionRow).where(SessionRow.token_hash == _sha(value)))
+
+
+class LoginLimiter:
+    """At most ``attempts`` failed logins per client address and per user name in ``window``
+    seconds; further attempts are refused until the window has passed."""
+
+    def __init__(self, attempts: int = 5, window: float = 60.0) -> None:
+        self.attempts = attempts
+        self.window = window
+        self._fails: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._fails.setdefault(key, deque())
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def retry_after(self, *keys: str) -> float:
+        """Seconds to wait before another attempt (0: allowed now)."""
+        now = time.monotonic()
+        with self._lock:
+            waits = [
+                self.window - (now - q[0])
+                for q in (self._recent(k, now) for k in keys)
+                if len(q) >= self.attempts
+            ]
+        return max(waits, default=0.0)
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for k in keys:
+                self._recent(k, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for k in keys:
+                self._fails.pop(k, None)

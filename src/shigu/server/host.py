@@ -1,0 +1,200 @@
+"""The engine inside the server: runs the pipeline in a thread and applies live changes.
+
+Every change (a source, zone or line added, changed or removed) is applied to a copy of the
+config, validated exactly as a config file is (pydantic, polygon checks, frame bounds), and
+only then handed to the running pipeline; a rejected change leaves everything as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+from typing import Any
+
+import cv2
+import numpy as np
+
+from shigu.core.detections import Detections
+from shigu.core.errors import ConfigError
+from shigu.core.events import Event, EventEnd
+from shigu.pipeline.config import Config, parse_config
+from shigu.server.live import LiveHub
+
+log = logging.getLogger(__name__)
+
+
+class EngineHost:
+    """Owns the running :class:`~shigu.pipeline.Pipeline` and the current config."""
+
+    def __init__(self, config: Config, hub: LiveHub, run_engine: bool = True) -> None:
+        from shigu.pipeline import Pipeline
+
+        self.hub = hub
+        self._data = config.model_dump(mode="json")
+        self.config = config
+        self._lock = threading.RLock()
+        self.pipeline: Pipeline | None = None
+        self.thread: threading.Thread | None = None
+        self.error: str | None = None
+        self.summary: dict[str, Any] | None = None
+        if run_engine:
+            self.pipeline = Pipeline(config, on_item=self._on_item, on_frame=self._on_frame)
+
+    # ---------------------------------------------------------------- running
+    def start(self) -> None:
+        if self.pipeline is None:
+            return
+
+        def main() -> None:
+            assert self.pipeline is not None
+            try:
+                self.summary = self.pipeline.run(keep_running=True)
+            except Exception as exc:  # reported on /healthz and /api/sources
+                self.error = f"{type(exc).__name__}: {exc}"
+                log.exception("engine stopped")
+
+        self.thread = threading.Thread(target=main, name="engine", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.stop()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+
+    def _on_item(self, item: Event | EventEnd) -> None:
+        if isinstance(item, Event):
+            from shigu.server.schemas import event_json
+
+            self.hub.publish_event({"kind": "event", "event": event_json(item)})
+        else:
+            self.hub.publish_event({"kind": "end", "id": item.id, "end": item.end})
+
+    def _on_frame(self, source: str, image: np.ndarray, dets: Detections) -> None:
+        if not self.hub.wanted(source):
+            return
+        assert self.pipeline is not None
+        canvas = image.copy()
+        self.pipeline.annotate(canvas, dets)
+        ok, jpeg = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 75])
+        if ok:
+            self.hub.publish_frame(source, jpeg.tobytes())
+
+    # ---------------------------------------------------------------- status
+    def sources(self) -> list[dict[str, Any]]:
+        with self._lock:
+            configured = list(self._data["sources"])
+        out = []
+        for sc in configured:
+            status: dict[str, Any] = {
+                "id": sc["id"],
+                "uri": sc["uri"],
+                "connected": False,
+                "frames": 0,
+                "fps": 0.0,
+                "dropped": 0,
+                "last_frame_at": None,
+                "error": None,
+            }
+            if self.pipeline is not None:
+                status.update(self.pipeline.source_status(sc["id"]))
+            latest = self.hub.latest(sc["id"])
+            if latest is not None:
+                status["last_frame_at"] = latest[2]
+            out.append(status)
+        return out
+
+    def data(self) -> dict[str, Any]:
+        with self._lock:
+            return copy.deepcopy(self._data)
+
+    # ---------------------------------------------------------------- changes
+    def _apply(self, change: Any) -> Config:
+        """Apply ``change(data)`` to a copy, validate it, then make it current."""
+        with self._lock:
+            data = copy.deepcopy(self._data)
+            change(data)
+            cfg = parse_config(data, "change")
+            if self.pipeline is not None:
+                self.pipeline.check_bounds(cfg)
+            self._data = cfg.model_dump(mode="json")
+            self.config = cfg
+            return cfg
+
+    def put_source(self, source: dict[str, Any], create: bool) -> dict[str, Any]:
+        sid = source.get("id")
+        existing = any(s["id"] == sid for s in self._data["sources"])
+        if create and existing:
+            raise ConfigError(f"source {sid!r} already exists", "use PUT to change it")
+        if not create and not existing:
+            raise KeyError(sid)
+
+        def change(data: dict[str, Any]) -> None:
+            data["sources"] = [s for s in data["sources"] if s["id"] != sid] + [source]
+
+        cfg = self._apply(change)
+        if self.pipeline is not None:
+            sc = next(s for s in cfg.sources if s.id == sid)
+            if not create:
+                self.pipeline.remove_source(str(sid))
+            self.pipeline.add_source(sc, cfg)
+        return source
+
+    def delete_source(self, sid: str) -> None:
+        if not any(s["id"] == sid for s in self._data["sources"]):
+            raise KeyError(sid)
+
+        def change(data: dict[str, Any]) -> None:
+            data["sources"] = [s for s in data["sources"] if s["id"] != sid]
+            data["zones"] = [z for z in data["zones"] if z["source"] != sid]
+            data["lines"] = [ln for ln in data["lines"] if ln["source"] != sid]
+
+        self._apply(change)
+        if self.pipeline is not None:
+            self.pipeline.remove_source(sid)
+
+    def put_shape(self, kind: str, shape: dict[str, Any], create: bool) -> dict[str, Any]:
+        """Add or replace a zone (``kind="zones"``) or line (``"lines"``); effective live."""
+        sid = shape.get("id")
+        existing = [s for s in self._data[kind] if s["id"] == sid]
+        if create and existing:
+            raise ConfigError(f"{kind[:-1]} {sid!r} already exists", "use PUT to change it")
+        if not create and not existing:
+            raise KeyError(sid)
+        sources = {shape.get("source")} | {s["source"] for s in existing}
+
+        def change(data: dict[str, Any]) -> None:
+            data[kind] = [s for s in data[kind] if s["id"] != sid] + [shape]
+
+        cfg = self._apply(change)
+        self._refresh(cfg, sources)
+        return next(s for s in self._data[kind] if s["id"] == sid)
+
+    def delete_shape(self, kind: str, sid: str) -> None:
+        existing = [s for s in self._data[kind] if s["id"] == sid]
+        if not existing:
+            raise KeyError(sid)
+
+        def change(data: dict[str, Any]) -> None:
+            data[kind] = [s for s in data[kind] if s["id"] != sid]
+
+        cfg = self._apply(change)
+        self._refresh(cfg, {existing[0]["source"]})
+
+    def _refresh(self, cfg: Config, sources: set[Any]) -> None:
+        if self.pipeline is None:
+            return
+        for source in sources:
+            if isinstance(source, str):
+                self.pipeline.set_geometry(source, cfg)
+
+    def wait_started(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (
+            self.pipeline is not None and not self.pipeline.states and time.monotonic() < deadline
+        ):
+            if self.error:
+                return
+            time.sleep(0.05)

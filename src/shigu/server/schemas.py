@@ -1,0 +1,110 @@
+"""Request and response bodies of the HTTP API (pydantic, so they appear in OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shigu.core.events import Event
+
+
+def event_json(ev: Event, acknowledged_by: str | None = None) -> dict[str, Any]:
+    return {
+        "id": ev.id,
+        "type": ev.type,
+        "source": ev.source,
+        "start": ev.start,
+        "end": ev.end,
+        "wall_time": ev.wall_time.isoformat(),
+        "zone": ev.zone,
+        "line": ev.line,
+        "track_id": ev.track_id,
+        "class_name": ev.class_name,
+        "confidence": ev.confidence,
+        "frame_index": ev.frame_index,
+        "attributes": ev.attributes,
+        "has_snapshot": bool(ev.snapshot),
+        "has_clip": bool(ev.clip),
+        "acknowledged_by": acknowledged_by,
+    }
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    source: str
+    start: float
+    end: float | None
+    wall_time: str
+    zone: str | None
+    line: str | None
+    track_id: int | None
+    class_name: str | None
+    confidence: float | None
+    frame_index: int | None
+    attributes: dict[str, Any]
+    has_snapshot: bool
+    has_clip: bool
+    acknowledged_by: str | None
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page")
+
+
+class LoginIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+
+
+class UserIn(Strict):
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=8, max_length=256)
+    role: Literal["viewer", "operator", "admin"] = "viewer"
+
+
+class TokenIn(Strict):
+    name: str = Field(min_length=1, max_length=128)
+    user: str | None = Field(None, description="whose rights the token carries (default: you)")
+
+
+class TokenOut(BaseModel):
+    id: str
+    token: str = Field(description="shown once; only its hash is stored")
+
+
+class SourceIn(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128)
+    uri: str = Field(min_length=1, max_length=2048)
+    fps: float | None = Field(None, gt=0, le=1000)
+    realtime: bool = False
+    loop: bool = False
+
+
+class ShapeIn(Strict):
+    """A zone (``polygon`` and ``rules``) or a line (``points``); checked like the config."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128)
+    source: str = Field(max_length=128)
+    polygon: list[tuple[float, float]] | None = Field(None, max_length=1000)
+    rules: list[dict[str, Any]] | None = Field(None, max_length=50)
+    points: list[tuple[float, float]] | None = Field(None, max_length=2)
+    classes: list[str] | None = Field(None, max_length=100)
+
+
+class CountBucket(BaseModel):
+    start: str
+    key: str
+    type: str
+    count: int

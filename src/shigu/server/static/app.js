@@ -1,0 +1,181 @@
+// Shigu dashboard: plain JavaScript, no build step. Talks only to the REST API.
+"use strict";
+const $ = (s) => document.querySelector(s);
+const H = {"X-Requested-With": "shigu"};  // required on every cookie request that changes data
+
+async function api(path, opts = {}) {
+  const r = await fetch(path, {...opts, headers: {...H, ...(opts.body ? {"Content-Type": "application/json"} : {}), ...(opts.headers || {})}});
+  if (r.status === 401) { location.href = "/login"; throw new Error("signed out"); }
+  if (!r.ok) { const d = await r.json().catch(() => ({})); throw new Error(d.detail || r.statusText); }
+  return r.status === 204 ? null : r.json();
+}
+function el(tag, attrs = {}, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) { if (k === "text") e.textContent = v; else e.setAttribute(k, v); }
+  for (const k of kids) e.append(k);
+  return e;
+}
+
+// ---------------------------------------------------------------- tabs
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
+  document.querySelectorAll("nav button, .tab").forEach((x) => x.classList.remove("active"));
+  b.classList.add("active"); $("#" + b.dataset.tab).classList.add("active");
+  if (b.dataset.tab === "editor") loadEditor();
+  if (b.dataset.tab === "charts") loadChart();
+}));
+$("#logout").addEventListener("click", async () => { await api("/api/auth/logout", {method: "POST"}); location.href = "/login"; });
+
+let sources = [];
+let me = null;
+
+// ---------------------------------------------------------------- live grid
+async function loadSources() {
+  sources = await api("/api/sources");
+  const grid = $("#grid");
+  for (const s of sources) {
+    let tile = document.getElementById("tile-" + s.id);
+    if (!tile) {
+      tile = el("div", {class: "tile", id: "tile-" + s.id},
+        el("img", {src: `/api/sources/${encodeURIComponent(s.id)}/mjpeg`, alt: s.id}),
+        el("p", {class: "status"}));
+      grid.append(tile);
+    }
+    tile.querySelector(".status").textContent =
+      `${s.id} · ${s.connected ? "connected" : "offline"} · ${s.frames} frames · ${s.fps} fps · ${s.dropped} dropped` + (s.error ? ` · ${s.error}` : "");
+  }
+  for (const sel of [$("#f-source"), $("#e-source")]) {
+    const keep = sel.value;
+    sel.querySelectorAll("option[data-src]").forEach((o) => o.remove());
+    for (const s of sources) sel.append(el("option", {value: s.id, "data-src": "1", text: s.id}));
+    if (keep) sel.value = keep;
+  }
+}
+
+// ---------------------------------------------------------------- events
+let cursor = null;
+function eventItem(e) {
+  const thumb = e.has_snapshot ? el("img", {src: `/api/events/${e.id}/snapshot?crop=true`, alt: "snapshot", loading: "lazy"}) : el("span", {class: "muted", text: "no snapshot"});
+  const where = e.zone ? `zone ${e.zone}` : e.line ? `line ${e.line}` : "";
+  const meta = el("div", {class: "meta"},
+    el("strong", {text: `${e.type} `}), el("span", {text: `${e.source} ${where} · ${e.class_name || ""} #${e.track_id ?? ""}`}),
+    el("div", {class: "muted", text: new Date(e.wall_time).toLocaleString() + (e.acknowledged_by ? ` · acknowledged by ${e.acknowledged_by}` : "")}));
+  const li = el("li", {"data-id": e.id, "data-type": e.type, "data-zone": e.zone || ""}, thumb, meta);
+  if (e.has_clip) { const b = el("button", {text: "Clip"}); b.onclick = () => { $("#clip").src = `/api/events/${e.id}/clip`; $("#player").showModal(); }; li.append(b); }
+  if (me && me.role !== "viewer" && !e.acknowledged_by) {
+    const b = el("button", {text: "Acknowledge"});
+    b.onclick = async () => { const u = await api(`/api/events/${e.id}/ack`, {method: "POST"}); li.replaceWith(eventItem(u)); };
+    li.append(b);
+  }
+  return li;
+}
+function filterQuery() {
+  const q = new URLSearchParams();
+  for (const [k, v] of new FormData($("#filters"))) if (v) q.set(k, (k === "since" || k === "until") ? new Date(v).toISOString() : v);
+  return q;
+}
+async function loadEvents(more = false) {
+  const q = filterQuery(); q.set("limit", "50"); if (more && cursor) q.set("cursor", cursor);
+  const page = await api("/api/events?" + q);
+  if (!more) $("#timeline").replaceChildren();
+  for (const e of page.items) $("#timeline").append(eventItem(e));
+  cursor = page.next_cursor; $("#more").hidden = !cursor;
+  const x = filterQuery(); x.set("format", "csv"); $("#export").href = "/api/events/export?" + x;
+}
+$("#filters").addEventListener("submit", (e) => { e.preventDefault(); loadEvents(); });
+$("#more").addEventListener("click", () => loadEvents(true));
+$("#close-player").addEventListener("click", () => { $("#clip").pause(); $("#player").close(); });
+function connectEvents() {
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/ws/events");
+  ws.onmessage = (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.kind !== "event") return;
+    const f = filterQuery();
+    if ((f.get("source") && f.get("source") !== msg.event.source) || (f.get("type") && f.get("type") !== msg.event.type)) return;
+    $("#timeline").prepend(eventItem(msg.event));
+  };
+  ws.onclose = () => setTimeout(connectEvents, 2000);
+}
+
+// ---------------------------------------------------------------- zone and line editor
+let points = [];
+let frame = new Image();
+async function loadEditor() {
+  const sid = $("#e-source").value || (sources[0] && sources[0].id);
+  if (!sid) return;
+  $("#e-source").value = sid;
+  frame = new Image();
+  frame.onload = draw;
+  frame.src = `/api/sources/${encodeURIComponent(sid)}/frame.jpg?t=${Date.now()}`;
+  const [zones, lines] = await Promise.all([api(`/api/zones?source=${sid}`), api(`/api/lines?source=${sid}`)]);
+  editorShapes = {zones, lines};
+  const list = $("#shapes"); list.replaceChildren();
+  for (const [kind, items] of Object.entries(editorShapes)) for (const s of items) {
+    const del = el("button", {text: "Delete"});
+    del.onclick = async () => { await api(`/api/${kind}/${encodeURIComponent(s.id)}`, {method: "DELETE"}); loadEditor(); };
+    list.append(el("li", {}, el("span", {text: `${kind.slice(0, -1)} ${s.id} `}), del));
+  }
+  draw();
+}
+let editorShapes = {zones: [], lines: []};
+function draw() {
+  const c = $("#canvas"), g = c.getContext("2d");
+  if (frame.naturalWidth) { c.width = frame.naturalWidth; c.height = frame.naturalHeight; g.drawImage(frame, 0, 0); }
+  const path = (pts, close, colour) => { if (!pts.length) return; g.strokeStyle = colour; g.lineWidth = 2; g.beginPath(); g.moveTo(...pts[0]); for (const p of pts.slice(1)) g.lineTo(...p); if (close) g.closePath(); g.stroke(); };
+  for (const z of editorShapes.zones) path(z.polygon, true, "#ffb000");
+  for (const l of editorShapes.lines) path(l.points, false, "#00d0ff");
+  path(points, $("#e-kind").value === "zones", "#ff3b3b");
+  for (const p of points) { g.fillStyle = "#ff3b3b"; g.fillRect(p[0] - 3, p[1] - 3, 6, 6); }
+}
+$("#canvas").addEventListener("click", (e) => {
+  const c = e.target, r = c.getBoundingClientRect();
+  const x = (e.clientX - r.left) * c.width / r.width, y = (e.clientY - r.top) * c.height / r.height;
+  if ($("#e-kind").value === "lines" && points.length >= 2) points = [];
+  points.push([Math.round(x * 10) / 10, Math.round(y * 10) / 10]); draw();
+});
+$("#e-source").addEventListener("change", () => { points = []; loadEditor(); });
+$("#e-kind").addEventListener("change", () => { points = []; draw(); });
+$("#e-clear").addEventListener("click", () => { points = []; draw(); });
+$("#e-save").addEventListener("click", async () => {
+  const kind = $("#e-kind").value, id = $("#e-id").value.trim();
+  const classes = $("#e-classes").value.split(",").map((s) => s.trim()).filter(Boolean);
+  const body = {id, source: $("#e-source").value};
+  if (kind === "zones") {
+    const rule = {type: $("#e-rule").value, min_seconds: parseFloat($("#e-seconds").value || "0")};
+    if (classes.length) rule.classes = classes;
+    if (rule.type === "crowding") rule.max_count = 3;
+    body.polygon = points; body.rules = [rule];
+  } else { body.points = points; if (classes.length) body.classes = classes; }
+  try {
+    await api(`/api/${kind}`, {method: "POST", body: JSON.stringify(body)});
+    $("#e-msg").textContent = `saved ${kind.slice(0, -1)} ${id}`; points = []; loadEditor();
+  } catch (err) { $("#e-msg").textContent = "not saved: " + err.message; }
+});
+
+// ---------------------------------------------------------------- charts
+async function loadChart() {
+  const data = await api(`/api/stats/counts?interval=${$("#c-interval").value}`);
+  const keys = [...new Set(data.map((d) => `${d.key} ${d.type}`))];
+  const starts = [...new Set(data.map((d) => d.start))].sort();
+  const W = 800, Hh = 300, pad = 30, max = Math.max(1, ...data.map((d) => d.count));
+  const colours = ["#3fa7ff", "#ffb000", "#5ad17a", "#ff5c5c", "#c08bff", "#00d0ff"];
+  const bw = (W - 2 * pad) / Math.max(1, starts.length) / Math.max(1, keys.length);
+  let svg = `<svg viewBox="0 0 ${W} ${Hh + 40}" role="img" aria-label="event counts">`;
+  data.forEach((d) => {
+    const i = starts.indexOf(d.start), k = keys.indexOf(`${d.key} ${d.type}`);
+    const h = (Hh - pad) * d.count / max, x = pad + (i * keys.length + k) * bw;
+    svg += `<rect x="${x}" y="${Hh - h}" width="${Math.max(1, bw - 1)}" height="${h}" fill="${colours[k % colours.length]}"><title>${d.key} ${d.type}: ${d.count} at ${d.start}</title></rect>`;
+  });
+  keys.forEach((k, i) => { svg += `<text x="${pad + i * 160}" y="${Hh + 30}" fill="${colours[i % colours.length]}" font-size="12">${k.replace(/</g, "&lt;")}</text>`; });
+  svg += `<text x="2" y="14" fill="#8a96a3" font-size="12">max ${max}</text></svg>`;
+  $("#chart").innerHTML = data.length ? svg : "<p class='muted'>no events in the last 24 hours</p>";
+}
+$("#c-refresh").addEventListener("click", loadChart);
+
+// ---------------------------------------------------------------- start
+(async () => {
+  me = await api("/api/me");
+  $("#me").textContent = `${me.name} (${me.role})`;
+  if (me.role === "viewer") $("#e-save").disabled = true;
+  await loadSources(); setInterval(loadSources, 2000);
+  await loadEvents(); connectEvents();
+})();

@@ -1,0 +1,151 @@
+"""The dashboard in real headless Chromium (Debian's, driven by Playwright): sign in, watch the
+live view update, draw a zone on the PETS2009 source, see its intrusion event arrive."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "dashboard-pass-1"
+
+
+@pytest.fixture
+def server(tmp_path: Path, pets_video: Path) -> Iterator[str]:
+    config = {
+        "sources": [{"id": "gate", "uri": str(pets_video), "realtime": True, "loop": True}],
+        "pipeline": {"detector": {"model": "yolox-nano", "classes": ["person"]}},
+        "store": {
+            "url": f"sqlite:///{tmp_path / 'shigu.db'}",
+            "media_dir": str(tmp_path / "media"),
+        },
+    }
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(config))
+    shigu = [sys.executable, "-m", "shigu"]
+    made = subprocess.run(
+        [
+            *shigu,
+            "users",
+            "add",
+            "ops",
+            "--role",
+            "operator",
+            "--config",
+            str(path),
+            "--password",
+            PASSWORD,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    proc = subprocess.Popen(
+        [*shigu, "serve", str(path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).json()["engine"] == "running":
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium missing: run scripts/install-system-deps.sh")
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(server + "/")
+        assert page.url.endswith("/login")
+        page.fill("#password", "wrong-password")
+        page.fill("#username", "ops")
+        page.click("#signin")
+        expect(page.locator("#error")).to_contain_text("wrong")
+        page.fill("#password", PASSWORD)
+        page.click("#signin")
+        page.wait_for_url(server + "/")
+        expect(page.locator("#me")).to_have_text("ops (operator)")
+
+        # Live view: the MJPEG tile shows the video and its frame counter goes up.
+        status = page.locator("#tile-gate .status")
+        expect(status).to_contain_text("connected")
+        image = page.locator("#tile-gate img")
+        page.wait_for_function("document.querySelector('#tile-gate img').naturalWidth > 0")
+        assert image.evaluate("i => i.naturalWidth") == 480
+
+        def frames() -> int:
+            return int(status.inner_text().split(" frames")[0].split("·")[-1])
+
+        first = frames()
+        page.wait_for_timeout(2500)
+        assert frames() > first
+
+        # Zone editor: draw a polygon over the walkway on the live frame and save it.
+        page.click("nav button[data-tab=editor]")
+        canvas = page.locator("#canvas")
+        page.wait_for_function("document.querySelector('#canvas').width === 480")
+        box = canvas.bounding_box()
+        assert box is not None
+        sx, sy = box["width"] / 480, box["height"] / 360
+        for x, y in ((5, 110), (475, 110), (475, 355), (5, 355)):
+            canvas.click(position={"x": x * sx, "y": y * sy})
+        page.fill("#e-id", "walkway")
+        page.select_option("#e-rule", "intrusion")
+        page.fill("#e-seconds", "0.5")
+        page.fill("#e-classes", "person")
+        page.click("#e-save")
+        expect(page.locator("#e-msg")).to_have_text("saved zone walkway")
+        expect(page.locator("#shapes")).to_contain_text("zone walkway")
+
+        # Timeline: the intrusion event for the new zone arrives (pushed over the WebSocket).
+        page.click("nav button[data-tab=events]")
+        item = page.locator("#timeline li[data-type=intrusion][data-zone=walkway]").first
+        expect(item).to_be_visible(timeout=60_000)
+        expect(item.locator("img")).to_be_visible()
+        page.wait_for_function(
+            "() => { const i = document.querySelector('#timeline li[data-zone=walkway] img');"
+            " return i && i.complete && i.naturalWidth > 0; }",
+            timeout=30_000,
+        )
+
+        # Phone-sized screen: the same pages still fit.
+        page.set_viewport_size({"width": 390, "height": 844})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 400
+        browser.close()
