@@ -58,6 +58,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)), event_id
 
 
+def _keyset(stmt: Any, cursor: str | None, newest_first: bool, limit: int) -> Any:
+    """``stmt`` continued after ``cursor`` in (wall_time, id) order, one row over ``limit``
+    (so the caller knows whether another page follows)."""
+    t = EventRow.__table__.c
+    if cursor:
+        when, event_id = decode_cursor(cursor)
+        if newest_first:
+            stmt = stmt.where(or_(t.wall_time < when, and_(t.wall_time == when, t.id < event_id)))
+        else:
+            stmt = stmt.where(or_(t.wall_time > when, and_(t.wall_time == when, t.id > event_id)))
+    order = (t.wall_time.desc(), t.id.desc()) if newest_first else (t.wall_time, t.id)
+    return stmt.order_by(*order).limit(limit + 1)
+
+
 def page(
     store: EventStore,
     f: EventFilter,
@@ -66,23 +80,7 @@ def page(
     newest_first: bool = True,
 ) -> tuple[list[tuple[Event, str | None]], str | None]:
     """One page of (event, acknowledged_by) and the cursor of the next page (None at the end)."""
-    stmt: Any = store._select(f, select(EventRow))
-    if cursor:
-        when, event_id = decode_cursor(cursor)
-        if newest_first:
-            cond = or_(
-                EventRow.wall_time < when, and_(EventRow.wall_time == when, EventRow.id < event_id)
-            )
-        else:
-            cond = or_(
-                EventRow.wall_time > when, and_(EventRow.wall_time == when, EventRow.id > event_id)
-            )
-        stmt = stmt.where(cond)
-    if newest_first:
-        stmt = stmt.order_by(EventRow.wall_time.desc(), EventRow.id.desc())
-    else:
-        stmt = stmt.order_by(EventRow.wall_time, EventRow.id)
-    stmt = stmt.limit(limit + 1)
+    stmt: Any = _keyset(store._select(f, select(EventRow)), cursor, newest_first, limit)
     with Session(store.engine) as s:
         rows = list(s.scalars(stmt))
     more = len(rows) > limit
@@ -94,26 +92,6 @@ def page(
         wall = last.wall_time if last.wall_time.tzinfo else last.wall_time.replace(tzinfo=UTC)
         nxt = encode_cursor(wall, last.id)
     return items, nxt
-
-
-COLUMNS = (
-    "id",
-    "type",
-    "source",
-    "start",
-    "end",
-    "wall_time",
-    "zone",
-    "line",
-    "track_id",
-    "class_name",
-    "confidence",
-    "frame_index",
-    "attributes",
-    "snapshot",
-    "clip",
-    "acknowledged_by",
-)
 
 
 def _json_row(dialect: str) -> Any:
@@ -179,16 +157,9 @@ def page_json(
         from shigu.server.schemas import event_json
 
         return json.dumps([event_json(e, ack) for e, ack in items]), nxt
-    stmt: Any = store._select(f, select(row_json, t.wall_time, t.id))
-    if cursor:
-        when, event_id = decode_cursor(cursor)
-        if newest_first:
-            cond = or_(t.wall_time < when, and_(t.wall_time == when, t.id < event_id))
-        else:
-            cond = or_(t.wall_time > when, and_(t.wall_time == when, t.id > event_id))
-        stmt = stmt.where(cond)
-    order = (t.wall_time.desc(), t.id.desc()) if newest_first else (t.wall_time, t.id)
-    stmt = stmt.order_by(*order).limit(limit + 1)
+    stmt: Any = _keyset(
+        store._select(f, select(row_json, t.wall_time, t.id)), cursor, newest_first, limit
+    )
     # Autocommit: one read needs no transaction, which saves PostgreSQL the BEGIN and the
     # ROLLBACK round trips around it.
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
