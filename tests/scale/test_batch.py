@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -168,3 +169,53 @@ def test_bad_inputs(data_dir: Path, tmp_path: Path) -> None:
     failure = json.loads((out / "failed" / f"{unit_key(str(corrupt))}.json").read_text())
     assert failure["status"] == "failed" and failure["error"]
     assert "Traceback" not in mixed.stderr
+
+
+def test_batch_inspect_local_and_ray_agree(
+    ray_cluster: object, data_dir: Path, tmp_path: Path
+) -> None:
+    hazelnut = data_dir / "anomaly" / "hazelnut_toy"
+    model = tmp_path / "hazelnut.shigu"
+    trained = shigu("inspect", "train", str(hazelnut), "--out", str(model))
+    assert trained.returncode == 0, trained.stderr
+    images = tmp_path / "images"
+    shutil.copytree(hazelnut / "test", images)
+    (images / "colour" / "broken.png").write_bytes(b"not an image")
+    local, distributed = tmp_path / "local", tmp_path / "ray"
+    a = shigu("batch", "inspect", str(images), "--model", str(model), "--out", str(local))
+    assert a.returncode == 0, a.stderr
+    b = shigu(
+        "batch",
+        "inspect",
+        str(images),
+        "--model",
+        str(model),
+        "--out",
+        str(distributed),
+        "--ray",
+        ray_cluster.address,
+    )  # type: ignore[attr-defined]
+    assert b.returncode == 0, b.stderr
+    left = read_parquet(local).sort_values("source").reset_index(drop=True)
+    right = read_parquet(distributed).sort_values("source").reset_index(drop=True)
+    pd.testing.assert_frame_equal(left, right)
+    assert len(left) == 24
+    broken = left[left["source"].str.endswith("broken.png")].iloc[0]
+    assert broken["error"] == "unreadable image" and pd.isna(broken["score"])
+    scored = left.dropna(subset=["score"])
+    defects = scored["source"].str.contains("/colour/")
+    assert (
+        scored.loc[defects, "anomalous"].sum() >= 16 and not scored.loc[~defects, "anomalous"].any()
+    )
+    again = shigu("batch", "inspect", str(images), "--model", str(model), "--out", str(local))
+    assert again.returncode == 0 and "already done" in again.stdout
+    bad = shigu(
+        "batch",
+        "inspect",
+        str(images),
+        "--model",
+        str(tmp_path / "none.shigu"),
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert bad.returncode == 2 and "model file not found" in bad.stderr

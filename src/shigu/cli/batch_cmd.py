@@ -11,7 +11,7 @@ from shigu.cli._common import console, progress_bar
 from shigu.core.errors import InputError
 
 app = typer.Typer(
-    help="Batch jobs over many videos or MOTChallenge sequences, in this process or on Ray.",
+    help="Batch jobs over many videos, MOTChallenge sequences or images, here or on Ray.",
     no_args_is_help=True,
 )
 
@@ -43,14 +43,23 @@ def _run(
     threads: int,
 ) -> None:
     from shigu.scale.batch import BatchJob, pending, run_local, run_ray
-    from shigu.scale.inputs import list_inputs
+    from shigu.scale.inputs import list_image_units, list_inputs
 
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file", "give a folder for the results")
     if stride < 1:
         raise InputError(f"--stride must be at least 1, got {stride}")
+    if task == "inspect":
+        model_path = Path(model)
+        if "://" not in model and not model_path.is_file():
+            raise InputError(f"model file not found: {model}", "pass --model MODEL.shigu")
+        from shigu.solutions.industrial.anomaly import AnomalyModel
+
+        if "://" not in model:
+            AnomalyModel.load(model_path)  # a corrupt model fails here, once, not per worker
     job = BatchJob(
         task=task,
+        inspect_model=model if task == "inspect" else None,
         model=model,
         conf=conf,
         classes=classes,
@@ -59,7 +68,7 @@ def _run(
         max_frames=max_frames,
         threads=threads,
     )
-    inputs = list_inputs(input_spec)
+    inputs = list_image_units(input_spec) if task == "inspect" else list_inputs(input_spec)
     if ray_address is not None:
         from shigu.scale.batch import connect
 
@@ -141,6 +150,30 @@ def _command(task: str, what: str, extra: str, sub: str) -> Callable[..., None]:
 app.command("detect", no_args_is_help=True)(
     _command("detect", "detection", "COCO results JSON", "coco")
 )
+INSPECT_HELP = """Inspect many images with an anomaly model from `shigu inspect train`.
+
+INPUT is a folder (searched recursively), a glob or a list file of images (paths or fsspec
+URLs). Images are processed in chunks of 64; OUT/parquet/ gets one row per image (source,
+score, anomalous, regions as JSON, size, error for an unreadable image), OUT/done/ a marker
+per chunk, so a re-run resumes. --ray spreads the chunks over model actors.
+
+Example: shigu batch inspect 'line3/**/*.png' --model hazelnut.shigu --out results/ --ray auto
+"""
+
+
+def inspect(
+    input_spec: str = typer.Argument(..., metavar="INPUT", help="Images: folder, glob or list."),
+    model: str = typer.Option(..., "--model", "-m", help="The .shigu anomaly model."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    ray_address: str | None = typer.Option(
+        None, "--ray", help="Run on Ray: 'local', 'auto' or HOST:PORT of the head node."
+    ),
+    workers: int | None = typer.Option(None, "--workers", help="Model actors (default: CPUs)."),
+) -> None:
+    _run("inspect", input_spec, out, ray_address, workers, model, 0.0, None, "", 1, None, 0)
+
+
+app.command("inspect", help=INSPECT_HELP, no_args_is_help=True)(inspect)
 app.command("track", no_args_is_help=True)(
     _command("track", "track box", "MOTChallenge txt files", "mot")
 )

@@ -28,7 +28,7 @@ from shigu.core.errors import InputError, ShiguError
 from shigu.scale.inputs import localise, unit_key
 
 log = logging.getLogger(__name__)
-TASKS = ("detect", "track")
+TASKS = ("detect", "track", "inspect")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class BatchJob:
     max_frames: int | None = None
     threads: int = 0  # ONNX Runtime threads per inference run (0: from the plan, i.e. 1 on CPU)
     cores: int = 0  # cores one worker may use (0: all of this machine's)
+    inspect_model: str | None = None  # inspect: the .shigu anomaly model
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -106,6 +107,13 @@ class Processor:
 
         self.job = job
         self.out = Path(out)
+        if job.task == "inspect":
+            from shigu.solutions.industrial.anomaly import AnomalyModel
+
+            if not job.inspect_model:
+                raise InputError("batch inspect needs a model", "pass --model MODEL.shigu")
+            self.model = AnomalyModel.load(localise(job.inspect_model, self.out / ".cache"))
+            return
         cores = job.cores or default_threads()
         if job.threads:
             self.workers, threads = max(1, cores // job.threads), job.threads
@@ -131,6 +139,8 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     """Detect (and track) one input and write its outputs; never raises for a bad input."""
     from shigu.sources import open_source
 
+    if proc.job.task == "inspect":
+        return inspect_unit(proc, uri)
     job, out = proc.job, proc.out
     key = unit_key(uri)
     started = time.perf_counter()
@@ -223,6 +233,73 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     }
     (out / "failed" / f"{key}.json").unlink(missing_ok=True)
     _atomic_write(out / "done" / f"{key}.json", json.dumps(summary).encode())
+    return summary
+
+
+def inspect_unit(proc: Processor, unit: str) -> dict[str, Any]:
+    """Inspect one chunk of images (paths joined by newlines); one Parquet row per image.
+
+    An unreadable image gets a row with its error and no score; the others go on."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from shigu.sources.images import read_image
+
+    started = time.perf_counter()
+    key = unit_key(unit)
+    paths = unit.split("\n")
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("source", "score", "anomalous", "regions", "width", "height", "error")
+    }
+    for path in paths:
+        image = read_image(localise(path, proc.out / ".cache"))
+        cols["source"].append(path)
+        if image is None:
+            for k, v in (
+                ("score", None),
+                ("anomalous", None),
+                ("regions", None),
+                ("width", None),
+                ("height", None),
+                ("error", "unreadable image"),
+            ):
+                cols[k].append(v)
+            continue
+        pred = proc.model.predict([image])[0]
+        cols["score"].append(pred.score)
+        cols["anomalous"].append(pred.anomalous)
+        cols["regions"].append(json.dumps([r.to_json() for r in pred.regions]))
+        cols["width"].append(image.shape[1])
+        cols["height"].append(image.shape[0])
+        cols["error"].append(None)
+    schema = pa.schema(
+        [
+            ("source", pa.string()),
+            ("score", pa.float64()),
+            ("anomalous", pa.bool_()),
+            ("regions", pa.string()),
+            ("width", pa.int32()),
+            ("height", pa.int32()),
+            ("error", pa.string()),
+        ]
+    )
+    buf = io.BytesIO()
+    pq.write_table(pa.table(cols, schema=schema), buf)
+    _atomic_write(proc.out / "parquet" / f"{key}.parquet", buf.getvalue())
+    bad = sum(1 for e in cols["error"] if e)
+    summary = {
+        "input": unit,
+        "key": key,
+        "status": "done",
+        "frames": len(paths) - bad,
+        "boxes": sum(1 for a in cols["anomalous"] if a),
+        "unreadable": bad,
+        "seconds": round(time.perf_counter() - started, 3),
+        "job": asdict(proc.job),
+    }
+    _atomic_write(proc.out / "done" / f"{key}.json", json.dumps(summary).encode())
     return summary
 
 

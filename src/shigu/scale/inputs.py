@@ -97,3 +97,29 @@ def localise(uri: str, cache: Path) -> str:
                 tmp.write(chunk)
         Path(tmp.name).replace(target)
     return str(target)
+
+
+def list_image_units(spec: str, chunk: int = 64) -> list[str]:
+    """Image inputs (a folder, searched recursively; a glob; a list file; one image) in
+    natural order, grouped into units of ``chunk`` paths joined by newlines."""
+    from shigu.sources.images import IMAGE_EXTENSIONS, natural_key
+
+    def is_image(p: str) -> bool:
+        return Path(p).suffix.lower() in IMAGE_EXTENSIONS
+
+    if _is_local(spec):
+        path = Path(_strip_file(spec))
+        if path.is_dir():
+            images = [str(p) for p in path.rglob("*") if p.is_file() and is_image(str(p))]
+        elif path.is_file() and path.suffix.lower() in LIST_EXTENSIONS:
+            images = list_inputs(spec)
+        elif path.is_file():
+            images = [str(path)]
+        else:
+            images = [p for p in list_inputs(spec) if is_image(p)]  # a glob, or not found
+    else:
+        images = [p for p in list_inputs(spec) if is_image(p)]
+    images = sorted(set(images), key=natural_key)
+    if not images:
+        raise InputError(f"no images in {spec}", "give a folder, glob or list of image files")
+    return ["\n".join(images[i : i + chunk]) for i in range(0, len(images), chunk)]
