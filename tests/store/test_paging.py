@@ -10,9 +10,8 @@ import pytest
 
 from shigu.core.errors import InputError
 from shigu.core.events import Event
-from shigu.server.schemas import event_json
 from shigu.store import EventFilter, EventStore
-from shigu.store.paging import acknowledge, decode_cursor, page, page_json
+from shigu.store.paging import acknowledge, decode_cursor, event_json, page, page_json
 
 
 def _fill(store: EventStore) -> list[str]:

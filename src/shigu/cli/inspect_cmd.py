@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from shigu.cli._common import check_output_path, console, progress_bar
+from shigu.cli._common import check_output_path, console, console_err, progress_bar
 from shigu.core.errors import InputError
 
 app = typer.Typer(
@@ -225,10 +226,32 @@ def _read(path: str) -> tuple[Path, Any]:
     return Path(path), image
 
 
-def _images_or_fail(spec: str) -> list[Path]:
-    from shigu.sources.images import list_images
+def _each_image(
+    spec: str, table: Table, columns: int, unreadable: list[str]
+) -> Iterator[tuple[Path, Any]]:
+    """(path, image) for every readable image of ``spec``; an unreadable one gets a table row
+    and is noted in ``unreadable``, and the command goes on (then exits 1)."""
+    from shigu.sources.images import list_images, read_image
 
-    return list_images(spec)
+    for path in list_images(spec):
+        image = read_image(path)
+        if image is None:
+            unreadable.append(str(path))
+            table.add_row(path.name, "[red]unreadable image[/]", *[""] * (columns - 2))
+            continue
+        yield path, image
+
+
+def _finish(
+    table: Table, results: list[dict[str, Any]], json_path: Path | None, unreadable: list[str]
+) -> None:
+    console.print(table)
+    results += [{"path": p, "error": "unreadable image"} for p in unreadable]
+    if json_path:
+        json_path.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    if unreadable:
+        console_err.print(f"[yellow]{len(unreadable)} image(s) could not be read[/]")
+        raise typer.Exit(1)
 
 
 @app.command("read-codes", no_args_is_help=True)
@@ -250,18 +273,16 @@ def read_codes_cmd(
     table = Table(title="codes", title_justify="left")
     for col in ("image", "format", "text", "corners"):
         table.add_column(col)
-    results = []
-    for path in _images_or_fail(images):
-        _, image = _read(str(path))
+    results: list[dict[str, Any]] = []
+    unreadable: list[str] = []
+    for path, image in _each_image(images, table, 4, unreadable):
         codes = read_codes(image, wanted)
         results.append({"path": str(path), "codes": [c.to_json() for c in codes]})
         for c in codes:
             table.add_row(path.name, c.format, c.text, " ".join(f"{x},{y}" for x, y in c.corners))
         if not codes:
             table.add_row(path.name, "-", "[yellow]no code found[/]", "")
-    console.print(table)
-    if json_path:
-        json_path.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    _finish(table, results, json_path, unreadable)
 
 
 @app.command("ocr", no_args_is_help=True)
@@ -283,18 +304,16 @@ def ocr_cmd(
     table = Table(title="text", title_justify="left")
     for col in ("image", "text", "confidence"):
         table.add_column(col)
-    results = []
-    for path in _images_or_fail(images):
-        _, image = _read(str(path))
+    results: list[dict[str, Any]] = []
+    unreadable: list[str] = []
+    for path, image in _each_image(images, table, 3, unreadable):
         lines = read_text(image, min_confidence=min_confidence, detect=not crop)
         results.append({"path": str(path), "lines": [t.to_json() for t in lines]})
         for t in lines:
             table.add_row(path.name, t.text, f"{t.confidence:.3f}")
         if not lines:
             table.add_row(path.name, "[yellow]no text found[/]", "")
-    console.print(table)
-    if json_path:
-        json_path.write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    _finish(table, results, json_path, unreadable)
 
 
 def _parse_segment(text: str, what: str) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -8,6 +8,7 @@ plain objects; only this module knows about threads and queues.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -434,8 +435,6 @@ class Pipeline:
             self._retention()
 
     def _stable_id(self, item: Event | EventEnd) -> None:
-        import hashlib
-
         if isinstance(item, Event):
             key = (
                 f"{self._salt}|{item.source}|{item.type}|{item.zone}|{item.line}|"

@@ -66,7 +66,7 @@ class EngineHost:
 
     def _on_item(self, item: Event | EventEnd) -> None:
         if isinstance(item, Event):
-            from shigu.server.schemas import event_json
+            from shigu.store.paging import event_json
 
             self.hub.publish_event({"kind": "event", "event": event_json(item)})
         else:

@@ -6,29 +6,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shigu.core.events import Event
-
-
-def event_json(ev: Event, acknowledged_by: str | None = None) -> dict[str, Any]:
-    return {
-        "id": ev.id,
-        "type": ev.type,
-        "source": ev.source,
-        "start": ev.start,
-        "end": ev.end,
-        "wall_time": ev.wall_time.isoformat(),
-        "zone": ev.zone,
-        "line": ev.line,
-        "track_id": ev.track_id,
-        "class_name": ev.class_name,
-        "confidence": ev.confidence,
-        "frame_index": ev.frame_index,
-        "attributes": ev.attributes,
-        "has_snapshot": bool(ev.snapshot),
-        "has_clip": bool(ev.clip),
-        "acknowledged_by": acknowledged_by,
-    }
-
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")

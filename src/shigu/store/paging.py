@@ -39,6 +39,28 @@ from shigu.store.events import EventFilter, EventStore, _to_event
 from shigu.store.models import EventRow
 
 
+def event_json(ev: Event, acknowledged_by: str | None = None) -> dict[str, Any]:
+    """An event in the API's JSON shape (the same fields the SQL-built pages carry)."""
+    return {
+        "id": ev.id,
+        "type": ev.type,
+        "source": ev.source,
+        "start": ev.start,
+        "end": ev.end,
+        "wall_time": ev.wall_time.isoformat(),
+        "zone": ev.zone,
+        "line": ev.line,
+        "track_id": ev.track_id,
+        "class_name": ev.class_name,
+        "confidence": ev.confidence,
+        "frame_index": ev.frame_index,
+        "attributes": ev.attributes,
+        "has_snapshot": bool(ev.snapshot),
+        "has_clip": bool(ev.clip),
+        "acknowledged_by": acknowledged_by,
+    }
+
+
 def encode_cursor(wall_time: datetime, event_id: str) -> str:
     raw = json.dumps([wall_time.isoformat(), event_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -154,8 +176,6 @@ def page_json(
     t = EventRow.__table__.c
     if row_json is None:
         items, nxt = page(store, f, limit, cursor, newest_first)
-        from shigu.server.schemas import event_json
-
         return json.dumps([event_json(e, ack) for e, ack in items]), nxt
     stmt: Any = _keyset(
         store._select(f, select(row_json, t.wall_time, t.id)), cursor, newest_first, limit

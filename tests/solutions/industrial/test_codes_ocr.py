@@ -136,3 +136,14 @@ def test_ocr_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = json.loads(out.read_text())[0]["lines"]
     assert lines[0]["text"].replace(" ", "") == "LOT7781"
+
+
+def test_an_unreadable_image_is_reported_and_the_rest_are_read(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "a.png"), _qr("STILL-READ"))
+    (tmp_path / "b.png").write_bytes(b"not an image")
+    out = tmp_path / "codes.json"
+    result = runner.invoke(app, ["inspect", "read-codes", str(tmp_path), "--json", str(out)])
+    assert result.exit_code == 1
+    data = json.loads(out.read_text())
+    assert data[0]["codes"][0]["text"] == "STILL-READ"
+    assert data[1] == {"path": str(tmp_path / "b.png"), "error": "unreadable image"}

@@ -7,6 +7,7 @@ resized to the finest map's grid and concatenated: one D-dimensional vector per 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,7 @@ class Preprocess:
         return cls(size, mean, std)
 
 
+@functools.lru_cache(maxsize=32)
 def channel_pooling(channels: int, out: int) -> np.ndarray:
     """(channels, out) matrix of 1-D adaptive average pooling over channels (PyTorch's bins).
 
