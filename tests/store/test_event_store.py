@@ -77,6 +77,43 @@ def test_postgresql_store(postgres_url: str) -> None:
     store.close()
 
 
+def _open_and_add(url: str, k: int) -> str:
+    store = EventStore(url)
+    ev = Event(type="intrusion", source=f"cam{k}", start=float(k))
+    store.add(ev)
+    store.close()
+    return ev.id
+
+
+def _open_concurrently(url: str, processes: int = 6) -> None:
+    """Several processes open the same new database at once (a Ray run's driver and actors):
+    each migrates it, none fails, every event is stored."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(processes, mp_context=ctx) as pool:
+        ids = list(pool.map(_open_and_add, [url] * processes, range(processes)))
+    store = EventStore(url)
+    assert sorted(e.id for e in store.query()) == sorted(ids)
+    store.close()
+
+
+def test_new_sqlite_database_opened_by_many_processes_at_once(tmp_path: Path) -> None:
+    _open_concurrently(f"sqlite:///{tmp_path}/race.db")
+
+
+def test_new_postgresql_database_opened_by_many_processes_at_once(postgres_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS migrate_race"))
+        conn.execute(text("CREATE DATABASE migrate_race"))
+    admin.dispose()
+    _open_concurrently(postgres_url.rsplit("/", 1)[0] + "/migrate_race")
+
+
 def test_bad_urls_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="bad database URL"):
         EventStore("nosuchdb://x")
