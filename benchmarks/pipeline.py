@@ -1,8 +1,9 @@
 """`shigu run` throughput vs bare inference, and four streams at once vs one.
 
-(a) The pipeline (decode, inference, OC-SORT, a zone and two lines, SQLite events with
-snapshots) on the PETS2009 video, against a bare `onnxruntime.InferenceSession.run` loop on
-the same frames already decoded and letterboxed. Target: ratio >= 0.90.
+(a) The pipeline (decode, inference, ByteTrack with relinking, a zone and two lines, SQLite
+events with snapshots) on the PETS2009 video, against a bare
+`onnxruntime.InferenceSession.run` loop on the same frames already decoded and letterboxed.
+Target: ratio >= 0.90.
 (b) Four copies of the same video in one pipeline vs one copy: aggregate fps over
 single-stream fps. Target: >= 0.90.
 Runs alternate; figures are medians of --repeats.

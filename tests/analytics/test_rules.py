@@ -147,6 +147,74 @@ def test_line_counts_each_direction_once_and_ignores_jitter() -> None:
     assert scene.summary()["lines"]["door"]["out"] == 1
 
 
+def _walk(tid: int, x0: float, step: float, frames: range, y: float = 150):
+    return {i: (tid, x0 + step * (i - frames.start), y, 0) for i in frames}
+
+
+def _frames(*walks: dict[int, tuple[int, float, float, int]], n: int = 60):
+    return [[w[i] for w in walks if i in w] for i in range(n)]
+
+
+def test_a_track_lost_at_the_line_and_reborn_past_it_counts_once() -> None:
+    # person walks right→left over the line at x=100 (in); the tracker loses them for 0.5 s
+    # just before the line and gives them a new id just after it
+    line = LineSpec("door", ((100.0, 0.0), (100.0, 300.0)))
+    scene = SceneAnalytics("cam", LABELS, lines=[line], frame_size=(400, 300))
+    before = _walk(1, 160, -4, range(0, 14))  # last seen at x=108
+    after = _walk(7, 88, -4, range(19, 40))  # born at x=88, 5 frames later
+    new, _ = run(scene, _frames(before, after))
+    assert [(e.track_id, e.attributes["direction"]) for e in new] == [(7, "in")]
+    assert scene.book.tracks[7].identity == 1
+
+
+def test_relinked_fragments_do_not_count_the_same_way_twice() -> None:
+    # crosses in as track 1, is lost and reborn as 7 on the far side, walks back over the line
+    # (out) and in again: in once, out once, as ground truth counts one person
+    line = LineSpec("door", ((100.0, 0.0), (100.0, 300.0)))
+    scene = SceneAnalytics("cam", LABELS, lines=[line], frame_size=(400, 300))
+    first = _walk(1, 140, -4, range(0, 20))  # crosses at frame 10, last seen at x=64
+    back = _walk(7, 66, 4, range(23, 40))  # reborn next to it, walks back right (out)
+    again = _walk(7, 134, -4, range(40, 60))  # and left again (in)
+    new, _ = run(scene, _frames(first, {**back, **again}, n=60))
+    counted = sorted((e.track_id, e.attributes["direction"]) for e in new)
+    assert counted == [(1, "in"), (7, "out")]
+
+
+def test_no_relink_from_the_frame_border_too_far_too_late_or_when_off() -> None:
+    line = LineSpec("door", ((100.0, 0.0), (100.0, 300.0)))
+
+    def counted(before, after, **kw):  # type: ignore[no-untyped-def]
+        scene = SceneAnalytics("cam", LABELS, lines=[line], frame_size=(400, 300), **kw)
+        new, _ = run(scene, _frames(before, after))
+        return [(e.track_id, e.attributes["direction"]) for e in new], scene.book
+
+    # left at the border (x=392 of 400): a newcomer nearby is someone else
+    got, book = counted(_walk(1, 330, 4, range(0, 16)), _walk(7, 380, -4, range(20, 40)))
+    assert book.tracks[7].identity == 7
+    # too far for the gap: 0.2 s and 60 px (box height 40: reach 40 * (0.5 + 0.2) = 28 px)
+    got, book = counted(_walk(1, 160, -4, range(0, 14)), _walk(7, 48, -4, range(16, 40)))
+    assert got == [] and book.tracks[7].identity == 7
+    # too late: 3 s
+    got, book = counted(_walk(1, 160, -4, range(0, 14)), _walk(7, 96, -4, range(44, 60)))
+    assert got == [] and book.tracks[7].identity == 7
+    # relinking off
+    got, book = counted(
+        _walk(1, 160, -4, range(0, 14)), _walk(7, 88, -4, range(19, 40)), relink_s=0
+    )
+    assert got == [] and book.tracks[7].identity == 7
+
+
+def test_a_lost_track_continues_into_one_newcomer_only() -> None:
+    line = LineSpec("door", ((100.0, 0.0), (100.0, 300.0)))
+    scene = SceneAnalytics("cam", LABELS, lines=[line], frame_size=(400, 300))
+    lost = _walk(1, 160, -4, range(0, 14))
+    near = _walk(7, 92, -4, range(17, 40))
+    nearer_later = _walk(8, 96, -4, range(18, 40), y=152)
+    run(scene, _frames(lost, near, nearer_later))
+    assert scene.book.tracks[7].identity == 1
+    assert scene.book.tracks[8].identity == 8
+
+
 def test_heatmap_renders(tmp_path) -> None:  # type: ignore[no-untyped-def]
     scene = SceneAnalytics("cam", LABELS, frame_size=(320, 240))
     run(scene, [[(1, 10 + i, 100, 0)] for i in range(50)])

@@ -75,7 +75,22 @@ def test_defaults_fill_in() -> None:
     cfg = parse_config(BASE)
     assert cfg.store.url == "sqlite:///shigu.db"
     assert cfg.pipeline.detector.model == "yolox-nano"
-    assert cfg.pipeline.tracker is not None and cfg.pipeline.tracker.type == "ocsort"
+    assert cfg.pipeline.tracker is not None and cfg.pipeline.tracker.type == "bytetrack"
+    assert cfg.pipeline.tracker.relink() == 2.0
+
+
+def test_relinking_defaults_off_for_ocsort_and_can_be_set() -> None:
+    def tracker(**section: object):  # type: ignore[no-untyped-def]
+        cfg = parse_config(_with(pipeline={"tracker": section}))
+        assert cfg.pipeline.tracker is not None
+        return cfg.pipeline.tracker
+
+    assert tracker(type="ocsort").relink() == 0.0
+    assert tracker(type="ocsort", relink_seconds=1.5).relink() == 1.5
+    assert tracker(type="bytetrack", relink_seconds=0).relink() == 0.0
+    with pytest.raises(ConfigError) as info:
+        tracker(relink_seconds=-1)
+    assert "pipeline.tracker.relink_seconds" in info.value.message
 
 
 def test_validate_cli(tmp_path: Path) -> None:

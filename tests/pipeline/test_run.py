@@ -24,7 +24,9 @@ from tests.pipeline.gt_crossings import ground_truth_crossings
 pytestmark = pytest.mark.integration
 
 # Lines across the PETS2009 S2L1 walkway (480x360 video), chosen by hand before measuring,
-# each crossed at least 11 times per direction by the ground-truth tracks.
+# each crossed at least 11 times per direction by the ground-truth tracks. (The default
+# tracker and relinking were chosen on hundreds of random lines over three sequences, not
+# on these: benchmarks/line_counts.py.)
 LINES = {
     "centre": [[240, 60], [240, 350]],
     "east": [[330, 80], [330, 340]],
@@ -79,8 +81,7 @@ def test_line_counts_match_ground_truth_within_10_percent(
         for direction in ("in", "out"):
             assert truth[direction] >= 10  # enough crossings for a percentage to mean something
             error = abs(got[direction] - truth[direction]) / truth[direction]
-            # per line we reach 17% at worst (2 of 12 on "east" out); the issue asks 10%
-            assert error <= 0.20, (name, direction, got, truth)
+            assert error <= 0.10, (name, direction, got, truth)
             totals[direction][0] += got[direction]
             totals[direction][1] += truth[direction]
     for direction, (got_total, true_total) in totals.items():

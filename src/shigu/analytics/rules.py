@@ -308,8 +308,9 @@ class _Crossing:
 @dataclass
 class LineCounter:
     """Counts tracks whose anchor crosses the segment p1→p2: ``in`` towards the right-hand side
-    of the direction p1→p2 (image coordinates), ``out`` the other way; each track counts at
-    most once per direction. Emits a ``line_crossing`` event per count.
+    of the direction p1→p2 (image coordinates), ``out`` the other way; each object counts at
+    most once per direction (an object is a track together with the tracks the TrackBook
+    linked to it as its continuation). Emits a ``line_crossing`` event per count.
 
     A crossing counts once the track has stayed on the new side for ``confirm`` observations
     (the crossing itself included): a box that jitters back and forth over the line while a
@@ -326,7 +327,7 @@ class LineCounter:
     confirm: int = 2
     counts: dict[str, int] = field(default_factory=lambda: {"in": 0, "out": 0})
     by_class: dict[str, dict[str, int]] = field(default_factory=dict)
-    counted: set[tuple[int, str]] = field(default_factory=set)
+    counted: set[tuple[int, str]] = field(default_factory=set)  # (identity, direction)
     pending: dict[int, _Crossing] = field(default_factory=dict)
 
     def update(self, ctx: FrameContext) -> Emitted:
@@ -354,7 +355,7 @@ class LineCounter:
                     direction = "out"
                 else:
                     continue  # touched the line without changing sides
-                if (tid, direction) in self.counted:
+                if (mem.identity, direction) in self.counted:
                     continue
                 crossing = _Crossing(direction, ctx.time, ctx.frame_index, list(mem.box))
                 self.pending[tid] = crossing
@@ -367,11 +368,14 @@ class LineCounter:
             crossing = self.pending.pop(mem.track_id, None)
             if crossing is not None:
                 out.append(self._count(ctx, mem, crossing))
+            if not mem.has_child:  # the object is gone for good: forget what it counted
+                self.counted.discard((mem.identity, "in"))
+                self.counted.discard((mem.identity, "out"))
         return out
 
     def _count(self, ctx: FrameContext, mem: TrackMemory, crossing: _Crossing) -> Event:
         direction = crossing.direction
-        self.counted.add((mem.track_id, direction))
+        self.counted.add((mem.identity, direction))
         self.counts[direction] += 1
         per = self.by_class.setdefault(mem.class_name, {"in": 0, "out": 0})
         per[direction] += 1

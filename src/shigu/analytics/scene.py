@@ -81,12 +81,13 @@ class SceneAnalytics:
         calibration: tuple[Sequence[Sequence[float]], Sequence[Sequence[float]]] | None = None,
         anchor: str = "bottom_center",
         frame_size: tuple[int, int] | None = None,
+        relink_s: float = 2.0,
     ) -> None:
         self.source = source
         self.labels = list(labels)
         self.anchor = anchor
         h = homography(*calibration) if calibration is not None else None
-        self.book = TrackBook(calibration=h)
+        self.book = TrackBook(calibration=h, frame_size=frame_size, link_s=relink_s)
         self.zones = list(zones)
         self.rules: list[ZoneRule] = [build_zone_rule(z, r) for z in zones for r in z.rules]
         self.lines = [

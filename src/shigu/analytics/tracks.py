@@ -25,13 +25,30 @@ class TrackMemory:
     world: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=600))
     speed_kmh: float | None = None  # smoothed
     max_speed_kmh: float = 0.0
+    # The object this track belongs to: its own id, or, when it continues a track lost
+    # moments before (see TrackBook), that track's identity; counting goes by identity.
+    identity: int = -1
+    link_anchor: tuple[float, float] | None = None  # where the continued track was last seen
+    has_child: bool = False
+
+    def __post_init__(self) -> None:
+        if self.identity < 0:
+            self.identity = self.track_id
 
     @property
     def anchor(self) -> tuple[float, float]:
         return self.points[-1]
 
     def previous_anchor(self) -> tuple[float, float] | None:
-        return self.points[-2] if len(self.points) > 1 else None
+        """Where the object was one observation ago; for a track's first observation, where
+        the track it continues was last seen."""
+        if len(self.points) > 1:
+            return self.points[-2]
+        return self.link_anchor
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1] if len(self.box) == 4 else 0.0
 
     def displacement_since(self, seconds: float, world: bool = False) -> tuple[float, float, float]:
         """(dx, dy, dt) between now and the last sample at least ``seconds`` ago."""
@@ -48,7 +65,19 @@ class TrackMemory:
 
 
 class TrackBook:
-    """Tracks of one source, updated every frame; forgets tracks unseen for ``forget_s``."""
+    """Tracks of one source, updated every frame; forgets tracks unseen for ``forget_s``.
+
+    A track born inside the picture next to where another track was lost moments before is
+    linked to it as its continuation (it takes that track's ``identity``): trackers lose
+    people behind poles and in groups and start a new id a few frames later; without the
+    link an object that crossed a line during that gap is never seen crossing it, and one
+    that comes back over the line later is counted twice. A link needs the lost track to
+    have vanished away from the frame border (it did not just walk out) at most ``link_s``
+    seconds before, and the newcomer to appear away from the border within ``link_reach``
+    box heights (plus one height per second of gap) of the lost track's last anchor; each
+    lost track continues into at most one new one, the nearest. Lost tracks are kept at
+    least ``link_s`` (``forget_s`` is raised to it).
+    """
 
     def __init__(
         self,
@@ -56,12 +85,20 @@ class TrackBook:
         speed_window_s: float = 1.0,
         speed_smoothing: float = 0.3,
         forget_s: float = 3.0,
+        frame_size: tuple[int, int] | None = None,
+        link_s: float = 2.0,
+        link_reach: float = 0.5,
+        border: float = 0.02,
     ) -> None:
         self.tracks: dict[int, TrackMemory] = {}
         self.calibration = calibration
         self.speed_window_s = speed_window_s
         self.speed_smoothing = speed_smoothing
-        self.forget_s = forget_s
+        self.forget_s = max(forget_s, link_s)
+        self.frame_size = frame_size
+        self.link_s = link_s
+        self.link_reach = link_reach
+        self.border = border
 
     def update(
         self,
@@ -83,6 +120,8 @@ class TrackBook:
             mem = self.tracks.get(tid)
             if mem is None:
                 mem = TrackMemory(tid, class_names[k], time_s, time_s)
+                mem.box = [float(v) for v in boxes[k]]
+                self._link(mem, time_s, (float(anchor_points[k, 0]), float(anchor_points[k, 1])))
                 self.tracks[tid] = mem
             mem.last_seen = time_s
             mem.confidence = float(confidences[k])
@@ -94,6 +133,39 @@ class TrackBook:
                 self._update_speed(mem)
             seen.append(mem)
         return seen
+
+    def _near_border(self, box: list[float]) -> bool:
+        if self.frame_size is None or len(box) != 4:
+            return False
+        w, h = self.frame_size
+        mx, my = self.border * w, self.border * h
+        return box[0] <= mx or box[1] <= my or box[2] >= w - mx or box[3] >= h - my
+
+    def _link(self, mem: TrackMemory, time_s: float, anchor: tuple[float, float]) -> None:
+        """Make ``mem`` (just born) the continuation of the nearest recently lost track."""
+        if self.link_s <= 0 or self._near_border(mem.box):
+            return  # off, or it came in from outside the picture
+        best: TrackMemory | None = None
+        best_distance = np.inf
+        for old in self.tracks.values():
+            gap = time_s - old.last_seen
+            if (
+                old.has_child
+                or not 0 < gap <= self.link_s
+                or old.class_name != mem.class_name
+                or not old.points
+                or self._near_border(old.box)
+            ):
+                continue
+            last = old.points[-1]
+            distance = float(np.hypot(anchor[0] - last[0], anchor[1] - last[1]))
+            reach = max(old.height, mem.height) * (self.link_reach + gap)
+            if distance <= reach and distance < best_distance:
+                best, best_distance = old, distance
+        if best is not None:
+            best.has_child = True
+            mem.identity = best.identity
+            mem.link_anchor = best.points[-1]
 
     def _update_speed(self, mem: TrackMemory) -> None:
         dx, dy, dt = mem.displacement_since(self.speed_window_s, world=True)

@@ -53,14 +53,28 @@ class DetectorConfig(Strict):
 
 
 class TrackerSection(Strict):
-    """The pipeline's default is OC-SORT: counting and dwell need identities that survive
-    occlusions, and on PETS2009 it counted line crossings with half the error of ByteTrack
-    (docs/pipeline.md)."""
+    """The pipeline's default is ByteTrack with relinking: with lost tracks relinked to the
+    new ids that continue them, it counted line crossings closest to ground truth over
+    hundreds of random lines (docs/pipeline.md, benchmarks/line_counts.py)."""
 
-    type: str = "ocsort"
+    type: str = "bytetrack"
     lost_buffer: int | None = Field(None, ge=1)
     cmc: bool = False
     reid: str | None = None
+    relink_seconds: float | None = Field(
+        None,
+        ge=0,
+        le=60,
+        description="a new track born where another was lost at most this long ago continues "
+        "it (counts once); 0 turns relinking off; default 2 s, off for OC-SORT",
+    )
+
+    def relink(self) -> float:
+        """Relinking window in seconds. OC-SORT re-finds lost tracks by their last observation
+        itself; relinking on top of it chained swapped identities and undercounted."""
+        if self.relink_seconds is not None:
+            return self.relink_seconds
+        return 0.0 if self.type.startswith("ocsort") else 2.0
 
 
 class PipelineSection(Strict):

@@ -203,6 +203,7 @@ class Pipeline:
             (sc.calibration.image, sc.calibration.world) if sc.calibration else None,
             cfg.pipeline.anchor,
             size,
+            cfg.pipeline.tracker.relink() if cfg.pipeline.tracker else 0.0,
         )
 
     # ------------------------------------------------------------------ live changes

@@ -31,7 +31,7 @@ def perimeter_config(
         rules.append({"type": "crowding", "classes": ["person"], "max_count": crowd_limit})
     data: dict[str, Any] = {
         "sources": [{"id": source_id, "uri": uri}],
-        "pipeline": {"detector": {"classes": ["person"]}, "tracker": {"type": "ocsort"}},
+        "pipeline": {"detector": {"classes": ["person"]}, "tracker": {"type": "bytetrack"}},
         "zones": [{"id": "perimeter", "source": source_id, "polygon": list(zone), "rules": rules}],
         "lines": (
             [{"id": "entrance", "source": source_id, "points": list(line), "classes": ["person"]}]

@@ -38,7 +38,7 @@ def vehicle_counting_config(
         source["calibration"] = {"image": list(calibration[0]), "world": list(calibration[1])}
     data: dict[str, Any] = {
         "sources": [source],
-        "pipeline": {"detector": {"classes": VEHICLES}, "tracker": {"type": "ocsort"}},
+        "pipeline": {"detector": {"classes": VEHICLES}, "tracker": {"type": "bytetrack"}},
         "zones": [{"id": "road", "source": source_id, "polygon": list(road), "rules": rules}],
         "lines": [{"id": "count", "source": source_id, "points": list(count_line)}],
         "store": {"url": store_url},
