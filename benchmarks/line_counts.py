@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from _common import DATA, machine
+from _common import DATA, ROOT, machine
 from shigu.analytics import LineSpec, SceneAnalytics
 from shigu.core.detections import Detections
 from shigu.core.frame import Frame
@@ -34,15 +36,11 @@ from shigu.sources import open_source
 from shigu.track import create_tracker
 from shigu.track.offline import load_mot_detections
 
+sys.path.insert(0, str(ROOT))
+from tests.pipeline.gt_crossings import PETS_LINES, count_crossings, gt_anchor_tracks
+
 MOT = DATA / "mot"
 CONFIGS = [("bytetrack", 0.0), ("bytetrack", 2.0), ("ocsort", 0.0), ("ocsort", 2.0)]
-HAND_DRAWN_PETS = {  # the lines of tests/pipeline/test_run.py (480x360 video)
-    "centre": ((240, 60), (240, 350)),
-    "east": ((330, 80), (330, 340)),
-    "far_east": ((380, 60), (380, 340)),
-    "diagonal": ((150, 100), (400, 330)),
-    "across": ((60, 200), (420, 160)),
-}
 
 
 @dataclass
@@ -55,43 +53,14 @@ class Sequence:
     labels: list[str]
 
 
-def gt_tracks(gt_file: Path, scale: float) -> list[np.ndarray]:
-    rows = np.loadtxt(gt_file, delimiter=",")
-    rows = rows[rows[:, 6] != 0]
-    out = []
-    for tid in np.unique(rows[:, 1]):
-        tr = rows[rows[:, 1] == tid]
-        tr = tr[np.argsort(tr[:, 0])]
-        out.append(np.c_[(tr[:, 2] + tr[:, 4] / 2) * scale, (tr[:, 3] + tr[:, 5]) * scale])
-    return out
+Point = tuple[float, float]
+Lines = dict[str, tuple[Point, Point, dict[str, int]]]  # id -> (p1, p2, true counts)
 
 
-def _cross(o: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a[..., 0] - o[..., 0]) * (b[..., 1] - o[..., 1]) - (a[..., 1] - o[..., 1]) * (
-        b[..., 0] - o[..., 0]
-    )
-
-
-def true_counts(tracks: list[np.ndarray], p1: np.ndarray, p2: np.ndarray) -> dict[str, int]:
-    """Per direction, GT tracks whose anchor crosses p1→p2 (``in``: to the right-hand side)."""
-    counts = {"in": 0, "out": 0}
-    for pts in tracks:
-        p, q = pts[:-1], pts[1:]
-        d1, d2 = _cross(p1, p2, p), _cross(p1, p2, q)  # side of p and q
-        d3, d4 = _cross(p, q, p1), _cross(p, q, p2)  # side of p1 and p2 along the step
-        straddle = ((d1 < 0) & (d2 >= 0)) | ((d2 < 0) & (d1 >= 0))
-        hit = straddle & (((d3 < 0) & (d4 >= 0)) | ((d4 < 0) & (d3 >= 0)))
-        counts["in"] += bool(np.any(hit & (d1 < 0)))
-        counts["out"] += bool(np.any(hit & (d2 < 0)))
-    return counts
-
-
-def random_lines(
-    seq: Sequence, n: int, need: int, seed: int = 0
-) -> dict[str, tuple[tuple[float, float], tuple[float, float], dict[str, int]]]:
+def random_lines(seq: Sequence, n: int, need: int, seed: int = 0) -> Lines:
     rng = random.Random(seed)
     w, h = seq.size
-    out: dict[str, tuple[tuple[float, float], tuple[float, float], dict[str, int]]] = {}
+    out: Lines = {}
     for _ in range(20_000):
         if len(out) >= n:
             break
@@ -100,13 +69,13 @@ def random_lines(
         p2 = (p1[0] + length * np.cos(angle), p1[1] + length * np.sin(angle))
         if not (0 <= p2[0] < w and 0 <= p2[1] < h):
             continue
-        truth = true_counts(seq.gt_tracks, np.array(p1), np.array(p2))
+        truth = count_crossings(seq.gt_tracks, p1, p2)
         if min(truth.values()) >= need:
             out[f"r{len(out)}"] = (p1, p2, truth)
     return out
 
 
-def count(seq: Sequence, tracker: str, relink_s: float, lines: dict) -> dict[str, dict]:  # type: ignore[type-arg]
+def count(seq: Sequence, tracker: str, relink_s: float, lines: Lines) -> dict[str, Any]:
     trk = create_tracker(tracker, seq.fps)
     specs = [LineSpec(k, (p1, p2)) for k, (p1, p2, _) in lines.items()]
     scene = SceneAnalytics("s", seq.labels, lines=specs, frame_size=seq.size, relink_s=relink_s)
@@ -136,8 +105,8 @@ def sequences(use_gt_boxes: bool = False) -> Iterator[Sequence]:
         fps = src.output_fps or 10.0
         frames = [(f.timestamp, detector.detect(f.image)) for f in src]
     pets_gt = MOT / "MOT15" / "PETS09-S2L1" / "gt" / "gt.txt"
-    yield Sequence("PETS video, YOLOX-nano", frames, fps, (480, 360), gt_tracks(pets_gt, 0.625),
-                   list(detector.labels))  # fmt: skip
+    tracks, labels = gt_anchor_tracks(pets_gt, 0.625), list(detector.labels)
+    yield Sequence("PETS video, YOLOX-nano", frames, fps, (480, 360), tracks, labels)
     for sub, name in (("MOT15", "PETS09-S2L1"), ("MOT17", "MOT17-04-FRCNN")):
         seq = load_mot_detections(MOT / sub / name)
         rate = seq.info.frame_rate
@@ -148,7 +117,7 @@ def sequences(use_gt_boxes: bool = False) -> Iterator[Sequence]:
             [(i / rate, d) for i, d in enumerate(dets)],
             rate,
             (seq.info.width, seq.info.height),
-            gt_tracks(gt_file, 1.0),
+            gt_anchor_tracks(gt_file, 1.0),
             ["person"],
         )
 
@@ -164,12 +133,17 @@ def main() -> None:
     print(f"\nper-direction count error: mean | share within 10 % | bias\n{'':<28}{header}")
     totals: dict[tuple[str, float], list[float]] = {c: [] for c in CONFIGS}
     signed: dict[tuple[str, float], list[float]] = {c: [] for c in CONFIGS}
-    hand_drawn: dict[tuple[str, float], dict[str, dict[str, int]]] = {}
+    hand_drawn: dict[tuple[str, float], dict[str, Any]] = {}
     for seq in sequences(args.gt_boxes):
         lines = random_lines(seq, args.lines, args.min_crossings)
+        hand: Lines = {}
+        if seq.name.startswith("PETS video"):  # the test's lines, counted in the same runs
+            hand = {
+                k: (a, b, count_crossings(seq.gt_tracks, a, b)) for k, (a, b) in PETS_LINES.items()
+            }
         row = f"{seq.name[:22]:<22}{len(lines):>3} ln"
         for cfg in CONFIGS:
-            got = count(seq, *cfg, lines)
+            got = count(seq, *cfg, {**lines, **{f"hand:{k}": v for k, v in hand.items()}})
             errs = [
                 (got[k][d] - truth[d]) / truth[d]
                 for k, (*_, truth) in lines.items()
@@ -179,9 +153,8 @@ def main() -> None:
             signed[cfg] += errs
             e = np.abs(errs)
             row += f"{e.mean():>10.3f}{np.mean(e <= 0.1):>7.2f}{np.mean(errs):>+9.3f}"
-            if seq.name.startswith("PETS video"):
-                hand = {k: (a, b, {}) for k, (a, b) in HAND_DRAWN_PETS.items()}
-                hand_drawn[cfg] = count(seq, *cfg, hand)
+            if hand:
+                hand_drawn[cfg] = {k: (got[f"hand:{k}"], truth) for k, (*_, truth) in hand.items()}
         print(row, flush=True)
     row = f"{'all':<28}"
     for cfg in CONFIGS:
@@ -189,16 +162,11 @@ def main() -> None:
         row += f"{e.mean():>10.3f}{np.mean(e <= 0.1):>7.2f}{np.mean(signed[cfg]):>+9.3f}"
     print(row)
     print("\nPETS video, the five hand-drawn lines of the test (ours / truth, worst error):")
-    video_tracks = gt_tracks(MOT / "MOT15" / "PETS09-S2L1" / "gt" / "gt.txt", 0.625)
-    truths = {
-        k: true_counts(video_tracks, np.array(a), np.array(b))
-        for k, (a, b) in HAND_DRAWN_PETS.items()
-    }
-    for cfg, got in hand_drawn.items():
+    for cfg, per_line in hand_drawn.items():
         cells, worst = [], 0.0
-        for k, truth in truths.items():
-            cells.append(f"{k} {got[k]['in']}/{truth['in']} {got[k]['out']}/{truth['out']}")
-            worst = max(worst, *(abs(got[k][d] - truth[d]) / truth[d] for d in ("in", "out")))
+        for k, (got, truth) in per_line.items():
+            cells.append(f"{k} {got['in']}/{truth['in']} {got['out']}/{truth['out']}")
+            worst = max(worst, *(abs(got[d] - truth[d]) / truth[d] for d in ("in", "out")))
         print(f"  {cfg[0]} relink {cfg[1]:g}s: {'; '.join(cells)}  (worst {worst:.0%})")
 
 

@@ -19,21 +19,9 @@ import yaml
 from shigu.pipeline import Pipeline, parse_config
 from shigu.store import EventStore
 from tests.cli import assert_one_line_error, run_cli
-from tests.pipeline.gt_crossings import ground_truth_crossings
+from tests.pipeline.gt_crossings import PETS_LINES, ground_truth_crossings
 
 pytestmark = pytest.mark.integration
-
-# Lines across the PETS2009 S2L1 walkway (480x360 video), chosen by hand before measuring,
-# each crossed at least 11 times per direction by the ground-truth tracks. (The default
-# tracker and relinking were chosen on hundreds of random lines over three sequences, not
-# on these: benchmarks/line_counts.py.)
-LINES = {
-    "centre": [[240, 60], [240, 350]],
-    "east": [[330, 80], [330, 340]],
-    "far_east": [[380, 60], [380, 340]],
-    "diagonal": [[150, 100], [400, 330]],
-    "across": [[60, 200], [420, 160]],
-}
 
 
 def pets_config(tmp: Path, video: Path, **extra: Any) -> Path:
@@ -48,7 +36,10 @@ def pets_config(tmp: Path, video: Path, **extra: Any) -> Path:
                 "rules": [{"type": "intrusion", "classes": ["person"], "min_seconds": 1.0}],
             }
         ],
-        "lines": [{"id": k, "source": "gate", "points": v} for k, v in LINES.items()],
+        "lines": [
+            {"id": k, "source": "gate", "points": [list(p) for p in v]}
+            for k, v in PETS_LINES.items()
+        ],
         "store": {"url": f"sqlite:///{tmp}/events.db", "media_dir": str(tmp / "media")},
         "sinks": {"jsonl": str(tmp / "events.jsonl"), "heatmap_dir": str(tmp / "heat")},
         "metrics": {"file": str(tmp / "metrics.prom")},
@@ -75,8 +66,8 @@ def test_line_counts_match_ground_truth_within_10_percent(
     assert summary["sources"]["gate"]["frames"] == 795 and summary["sources"]["gate"]["fps"] > 0
     gt_file = data_dir / "mot" / "MOT15" / "PETS09-S2L1" / "gt" / "gt.txt"
     totals = {"in": [0, 0], "out": [0, 0]}
-    for name, (p1, p2) in LINES.items():
-        truth = ground_truth_crossings(gt_file, tuple(p1), tuple(p2), scale=0.625)
+    for name, (p1, p2) in PETS_LINES.items():
+        truth = ground_truth_crossings(gt_file, p1, p2, scale=0.625)
         got = summary["lines"][name]
         for direction in ("in", "out"):
             assert truth[direction] >= 10  # enough crossings for a percentage to mean something
