@@ -1,4 +1,4 @@
-"""CLI tests run ``python -m shigu`` in a subprocess, as a user would."""
+"""CLI tests run the installed ``shigu`` entry point in a subprocess, as a user would."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+_ENTRY_POINT = Path(sys.executable).with_name("shigu")
+# the console script pip installed beside this interpreter; ``python -m shigu`` if there is none
+SHIGU = [str(_ENTRY_POINT)] if _ENTRY_POINT.exists() else [sys.executable, "-m", "shigu"]
 
 
 def run_cli(
@@ -16,7 +20,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "shigu", *map(str, args)],
+        [*SHIGU, *map(str, args)],
         capture_output=True,
         text=True,
         env=full_env,

@@ -7,8 +7,10 @@ import sys
 
 import click
 import typer
+import typer.exceptions
+from rich.markup import escape
 
-from shigu.cli._common import console_err, setup_logging
+from shigu.cli._common import console, console_err, setup_logging
 from shigu.core.errors import ShiguError
 
 app = typer.Typer(
@@ -22,9 +24,24 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from shigu import __version__
+
+        console.print(f"shigu {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show progress logs."),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_show_version,
+    ),
 ) -> None:
     setup_logging(logging.INFO if verbose else logging.WARNING)
 
@@ -35,7 +52,18 @@ def _register() -> None:
     app.command("detect", help=detect.HELP, no_args_is_help=True)(detect.detect)
     app.command("demo", help=demo.HELP)(demo.demo)
     app.add_typer(models.app, name="models")
-    for name in ("track", "eval", "config", "run", "events", "serve", "users", "inspect", "batch"):
+    for name in (
+        "track",
+        "eval",
+        "config",
+        "run",
+        "events",
+        "serve",
+        "users",
+        "inspect",
+        "batch",
+        "pcd",
+    ):
         try:
             module = __import__(f"shigu.cli.{name}_cmd", fromlist=["register"])
         except ModuleNotFoundError as exc:
@@ -48,20 +76,43 @@ def _register() -> None:
 _register()
 
 
+_ABORTS = (click.exceptions.Abort, typer.exceptions.Abort)
+_EXITS = (click.exceptions.Exit, typer.exceptions.Exit)
+
+
+def _usage_error_line(exc: Exception) -> str:
+    """Click's and Typer's usage errors as one line with the command's --help to read."""
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", "shigu") if ctx is not None else "shigu"
+    message = " ".join(str(message).split()).rstrip(".")
+    return f"{message}. Run '{path} --help' to see the options and examples"
+
+
 def main() -> None:
-    """Entry point: run the app; turn Shigu errors into one line and an exit code."""
+    """Entry point: run the app; turn every error into one line and an exit code."""
     try:
         result = app(standalone_mode=False)
     except ShiguError as exc:
-        console_err.print(f"[bold red]error:[/] {exc.one_line()}", highlight=False)
+        console_err.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False)
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except _ABORTS:
         console_err.print("aborted")
         sys.exit(130)
     except KeyboardInterrupt:
         console_err.print("interrupted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except _EXITS as exc:
+        sys.exit(int(getattr(exc, "exit_code", 0) or 0))
+    except Exception as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `shigu` or a group: its help
+            ctx = getattr(exc, "ctx", None)
+            console.print(ctx.get_help() if ctx is not None else str(exc), highlight=False)
+            sys.exit(2)
+        code = getattr(exc, "exit_code", None)
+        if not isinstance(code, int) or not hasattr(exc, "format_message"):
+            raise
+        console_err.print(f"[bold red]error:[/] {escape(_usage_error_line(exc))}", highlight=False)
+        sys.exit(code)
     sys.exit(result if isinstance(result, int) else 0)

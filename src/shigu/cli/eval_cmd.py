@@ -10,7 +10,8 @@ from rich.table import Table
 from shigu.cli._common import check_output_path, console
 
 app = typer.Typer(
-    help="Evaluate results: MOT tracking metrics with TrackEval.", no_args_is_help=True
+    help="Evaluate results: MOT tracking metrics with TrackEval; 3D registration poses.",
+    no_args_is_help=True,
 )
 
 MOT_HELP = """Tracking metrics (HOTA, MOTA, IDF1 and their parts) computed by TrackEval.
@@ -81,6 +82,45 @@ def mot(
     result.write_csv(csv_path)
     result.plot_hota(plot_path)
     console.print(f"wrote {csv_path} and {plot_path}", highlight=False)
+
+
+REGISTRATION_HELP = """Registration accuracy: relative rotation and translation errors per pair.
+
+GT and PRED are 3DMatch .log files (pairs matched by their "i j" header), plain 4x4 text,
+.npy or the JSON that `shigu pcd register` writes. RRE is the angle of R_pred^T R_gt in
+degrees, RTE the distance between the translations (in the poses' unit, metres for Shigu's
+JSON). Success rates at 3DMatch's RRE < 15 deg and RTE < 30 cm and at tighter thresholds; a
+missing prediction counts as a failure.
+
+Example: shigu eval registration --gt gt.log --pred pred.log --json errors.json
+"""
+
+
+@app.command("registration", help=REGISTRATION_HELP)
+def registration(
+    gt: Path = typer.Option(..., "--gt", help="Ground-truth poses."),
+    pred: Path = typer.Option(..., "--pred", help="Predicted poses."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write per-pair errors as JSON."),
+) -> None:
+    import json
+
+    from shigu.solutions.spatial.metrics import evaluate_poses, read_poses
+
+    check_output_path(json_path, (".json",), "--json")
+    result = evaluate_poses(read_poses(gt), read_poses(pred))
+    table = Table(title=f"{len(result['pairs'])} pair(s)", title_justify="left")
+    for col in ("pair", "RRE (deg)", "RTE"):
+        table.add_column(col, justify="right")
+    for row in result["pairs"]:
+        if row["missing"]:
+            table.add_row(row["pair"], "missing", "missing")
+        else:
+            table.add_row(row["pair"], f"{row['rre_deg']:.3f}", f"{row['rte']:.4g}")
+    console.print(table)
+    for name, rate in result["summary"]["success"].items():
+        console.print(f"success {name}: {100 * rate:.1f}%", highlight=False)
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2))
 
 
 def register(root: typer.Typer) -> None:
