@@ -73,27 +73,35 @@ def fit_plane(points: np.ndarray, threshold: float | None = None, seed: int = 0)
 
 
 def _sphere_algebraic(p: np.ndarray) -> tuple[np.ndarray, float]:
+    """Least-squares sphere (3-D) or circle (2-D) through points: |x|^2 = 2 c.x + k."""
     a = np.c_[2 * p, np.ones(len(p))]
     b = (p**2).sum(axis=1)
     sol, *_ = np.linalg.lstsq(a, b, rcond=None)
-    centre = sol[:3]
-    return centre, float(np.sqrt(max(sol[3] + centre @ centre, 0.0)))
+    centre = sol[:-1]
+    return centre, float(np.sqrt(max(sol[-1] + centre @ centre, 0.0)))
+
+
+def _ransac_round(
+    pts: np.ndarray, sample_size: int, thr: float, seed: int
+) -> tuple[int, np.ndarray, float]:
+    """Best (inliers, centre, radius) of seeded minimal-sample sphere/circle fits."""
+    rng = np.random.default_rng(seed)
+    best: tuple[int, np.ndarray, float] = (-1, np.zeros(pts.shape[1]), 0.0)
+    for _ in range(RANSAC_ITERATIONS):
+        centre, radius = _sphere_algebraic(pts[rng.choice(len(pts), sample_size, replace=False)])
+        if not np.isfinite(radius) or radius <= 0:
+            continue
+        n = int((np.abs(np.linalg.norm(pts - centre, axis=1) - radius) < thr).sum())
+        if n > best[0]:
+            best = (n, centre, radius)
+    return best
 
 
 def fit_sphere(points: np.ndarray, threshold: float | None = None, seed: int = 0) -> PrimitiveFit:
     """Sphere: centre and radius (a diameter for the caliper-minded)."""
     pts = _check(points, 4, "sphere")
     thr = threshold or default_threshold(pts)
-    rng = np.random.default_rng(seed)
-    best: tuple[int, np.ndarray, float] = (-1, np.zeros(3), 0.0)
-    for _ in range(RANSAC_ITERATIONS):
-        sample = pts[rng.choice(len(pts), 4, replace=False)]
-        centre, radius = _sphere_algebraic(sample)
-        if not np.isfinite(radius) or radius <= 0:
-            continue
-        n = int((np.abs(np.linalg.norm(pts - centre, axis=1) - radius) < thr).sum())
-        if n > best[0]:
-            best = (n, centre, radius)
+    best = _ransac_round(pts, 4, thr, seed)
     if best[0] < 4:
         raise InputError("no sphere found in the points", "check the shape or raise --threshold")
     _, centre, radius = best
@@ -110,13 +118,6 @@ def fit_sphere(points: np.ndarray, threshold: float | None = None, seed: int = 0
         float(np.sqrt(np.mean(res**2))),
         thr,
     )
-
-
-def _circle_2d(p: np.ndarray) -> tuple[np.ndarray, float]:
-    a = np.c_[2 * p, np.ones(len(p))]
-    b = (p**2).sum(axis=1)
-    sol, *_ = np.linalg.lstsq(a, b, rcond=None)
-    return sol[:2], float(np.sqrt(max(sol[2] + sol[:2] @ sol[:2], 0.0)))
 
 
 def _cylinder_residuals(x: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -143,15 +144,7 @@ def fit_cylinder(points: np.ndarray, threshold: float | None = None, seed: int =
     u /= np.linalg.norm(u)
     v = np.cross(axis, u)
     flat = np.c_[pts @ u, pts @ v]
-    rng = np.random.default_rng(seed)
-    best: tuple[int, np.ndarray, float] = (-1, np.zeros(2), 0.0)
-    for _ in range(RANSAC_ITERATIONS):
-        centre, radius = _circle_2d(flat[rng.choice(len(flat), 3, replace=False)])
-        if not np.isfinite(radius) or radius <= 0:
-            continue
-        n = int((np.abs(np.linalg.norm(flat - centre, axis=1) - radius) < thr).sum())
-        if n > best[0]:
-            best = (n, centre, radius)
+    best = _ransac_round(flat, 3, thr, seed)
     if best[0] < 6:
         raise InputError("no cylinder found in the points", "check the shape or raise --threshold")
     _, centre2, radius = best
