@@ -87,6 +87,12 @@ def _usage_error_line(exc: Exception) -> str:
     ctx = getattr(exc, "ctx", None)
     path = getattr(ctx, "command_path", "shigu") if ctx is not None else "shigu"
     message = " ".join(str(message).split()).rstrip(".")
+    if message.startswith("Got unexpected extra argument"):
+        return (
+            f"{message}: several paths were given where one is expected. The shell expands an "
+            f"unquoted glob: quote it ('frames/*.jpg') or give the folder. "
+            f"Run '{path} --help' for the options"
+        )
     return f"{message}. Run '{path} --help' to see the options and examples"
 
 

@@ -89,3 +89,25 @@ def check_output_path(path: Path | None, suffixes: tuple[str, ...], what: str) -
         raise InputError(f"cannot write {path}: {parent} is not a folder")
     if path.is_dir():
         raise InputError(f"cannot write {path}: it is a folder", "give a file name")
+    check_writable_folder(parent, path)
+
+
+def check_writable_folder(folder: Path, path: Path | None = None) -> None:
+    """Fail before any work when nothing can be created in ``folder`` (or where it would be)."""
+    import tempfile
+
+    target = path or folder
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot write {target}: {existing} is not a folder", "")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(
+            f"cannot write {target}: {existing} is not writable ({reason})",
+            "choose a folder you can write to",
+        ) from None

@@ -53,8 +53,14 @@ def detect(
     classes: str | None = typer.Option(
         None, "--classes", "-c", help="Only these classes, e.g. person,car."
     ),
-    conf: float = typer.Option(0.25, "--conf", help="Minimum confidence, 0-1."),
-    iou: float = typer.Option(0.45, "--iou", help="NMS IoU threshold, 0-1."),
+    conf: float | None = typer.Option(
+        None,
+        "--conf",
+        min=0.0,
+        max=1.0,
+        help="Minimum confidence, 0-1 (default: the model's own, see `shigu models info`).",
+    ),
+    iou: float = typer.Option(0.45, "--iou", min=0.0, max=1.0, help="NMS IoU threshold, 0-1."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Annotated H.264 MP4 to write."),
     jsonl: Path | None = typer.Option(None, "--jsonl", help="JSONL of detections to write."),
     stride: int = typer.Option(1, "--stride", help="Process every Nth frame."),

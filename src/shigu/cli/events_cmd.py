@@ -20,11 +20,24 @@ app = typer.Typer(
 )
 
 DB_OPTION = typer.Option(
-    "sqlite:///shigu.db",
+    None,
     "--db",
     envvar="SHIGU_DB",
-    help="Store URL (sqlite:///… or postgresql+psycopg://…).",
+    help="Store URL (sqlite:///… or postgresql+psycopg://…). Default: --config's store, else "
+    "the last `shigu run`'s, else ./shigu.db. A store is never created to be read.",
 )
+CONFIG_OPTION = typer.Option(None, "--config", help="Read the store this pipeline config uses.")
+
+
+def _open_store(db: str | None, config: Path | None) -> Any:
+    from shigu.cli._common import console_err
+    from shigu.store import EventStore
+    from shigu.store.locate import locate_store
+
+    url, origin = locate_store(db, config)
+    if not db:
+        console_err.print(f"reading {origin}", highlight=False, markup=False)
+    return EventStore(url)
 
 
 def _when(text: str | None, option: str) -> datetime | None:
@@ -72,7 +85,8 @@ CLASS = typer.Option(None, "--class", help="Only this object class (person, car,
     help="List events, oldest first.\n\nExample: shigu events list --type intrusion --since 2h",
 )
 def list_events(
-    db: str = DB_OPTION,
+    db: str | None = DB_OPTION,
+    config: Path | None = CONFIG_OPTION,
     since: str | None = SINCE,
     until: str | None = UNTIL,
     source: str | None = SOURCE,
@@ -82,9 +96,7 @@ def list_events(
     class_name: str | None = CLASS,
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many (newest kept)."),
 ) -> None:
-    from shigu.store import EventStore
-
-    store = EventStore(db)
+    store = _open_store(db, config)
     wanted = _filter(**locals() | {"limit": None})
     wanted.offset = max(0, store.count(wanted) - limit)  # the newest `limit`, oldest first
     wanted.limit = limit
@@ -110,11 +122,10 @@ def list_events(
 @app.command("show", help="Everything about one event (an id or a unique prefix of it).")
 def show(
     event_id: str = typer.Argument(..., help="Event id or unique prefix."),
-    db: str = DB_OPTION,
+    db: str | None = DB_OPTION,
+    config: Path | None = CONFIG_OPTION,
 ) -> None:
-    from shigu.store import EventStore
-
-    ev = EventStore(db).get(event_id)
+    ev = _open_store(db, config).get(event_id)
     if ev is None:
         raise InputError(f"no event {event_id!r} in the store", "see `shigu events list`")
     console.print_json(json.dumps(ev.to_dict()))
@@ -127,7 +138,8 @@ def show(
 )
 def export(
     out: Path = typer.Argument(..., help="events.csv or events.jsonl"),
-    db: str = DB_OPTION,
+    db: str | None = DB_OPTION,
+    config: Path | None = CONFIG_OPTION,
     since: str | None = SINCE,
     until: str | None = UNTIL,
     source: str | None = SOURCE,
@@ -136,10 +148,10 @@ def export(
     line: str | None = LINE,
     class_name: str | None = CLASS,
 ) -> None:
-    from shigu.store import EventStore
-
     check_output_path(out, (".csv", ".jsonl"), "export file")
-    events = EventStore(db).query(_filter(**{k: v for k, v in locals().items() if k != "out"}))
+    events = _open_store(db, config).query(
+        _filter(**{k: v for k, v in locals().items() if k not in ("out", "db", "config")})
+    )
     rows = [e.to_dict() for e in events]
     tmp = out.with_name(out.name + ".part")
     with tmp.open("w", newline="", encoding="utf-8") as fh:

@@ -59,6 +59,7 @@ def info(name: str = typer.Argument(..., help="Model name, e.g. yolox-nano.")) -
         ("format", spec.format),
         ("input", f"{spec.input_size[0]}x{spec.input_size[1]}"),
         ("labels", spec.labels),
+        ("default --conf", f"{spec.default_conf:g}" if spec.format not in ("reid",) else "-"),
         ("licence", spec.licence),
         ("file", spec.filename),
         (

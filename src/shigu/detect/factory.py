@@ -84,7 +84,7 @@ def load_detector(
     *,
     format: str | None = None,
     device: str = "cpu",
-    conf: float = 0.25,
+    conf: float | None = None,
     iou: float = 0.45,
     classes: str | Sequence[str] | None = None,
     labels: str | None = None,
@@ -101,6 +101,7 @@ def load_detector(
             guessed from the outputs when omitted.
         classes: names or ids to keep, e.g. ``"person,car"``.
         labels: label-set name or labels file for a local model.
+        conf: score threshold; default the registry's per-model value (0.25 for a local file).
     """
     if format is not None and format not in DETECTORS:
         raise InputError(f"unknown model format {format!r}", f"use one of: {', '.join(DETECTORS)}")
@@ -111,6 +112,7 @@ def load_detector(
         path = (zoo or ModelZoo()).path(model)
         fmt = format or spec.format
         names = label_set(spec.labels) if labels is None else read_labels(labels)
+        conf = spec.default_conf if conf is None else conf
     else:
         path = Path(model)
         if path.suffix.lower() != ".onnx" and not path.exists():
@@ -129,7 +131,8 @@ def load_detector(
         names = read_labels(labels, _class_count(onnx, fmt))
     wanted = classes if classes is None or isinstance(classes, str) else list(classes)
     class_ids = resolve_classes(wanted, names)
-    return DETECTORS[fmt](onnx, names, conf=conf, iou=iou, classes=class_ids, max_det=max_det)
+    threshold = 0.25 if conf is None else conf
+    return DETECTORS[fmt](onnx, names, conf=threshold, iou=iou, classes=class_ids, max_det=max_det)
 
 
 def _class_count(model: OnnxModel, fmt: str) -> int | None:

@@ -118,6 +118,10 @@ class Pipeline:
         )
         self.store = store or EventStore(config.store.url)
         self._own_store = store is None
+        if self._own_store:
+            from shigu.store.locate import remember_store
+
+            remember_store(config.store.url)
         self.media = MediaStore(
             config.store.media_dir,
             config.store.retention_days,
@@ -373,6 +377,8 @@ class Pipeline:
             while pending:
                 self._post(*pending.popleft())
             pool.shutdown(wait=True)
+            for st in self.states.values():
+                st.runner.stop_requested.set()  # all at once, then wait for each
             for st in self.states.values():
                 st.runner.stop()
                 st.runner.join(timeout=10)

@@ -166,7 +166,15 @@ class SourceRunner(threading.Thread):
     def exhausted(self) -> bool:
         return self.done.is_set() and self.queue.empty()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the reading thread to stop and let it close its own source.
+
+        Closing a PyAV container from here while the thread decodes from it crashed the process
+        (SIGSEGV in libavformat when a source was removed live). Only a read still blocked
+        after ``timeout`` (a stalled network stream) is cut by closing the source from here.
+        """
         self.stop_requested.set()
+        if self.ident is not None and self.done.wait(timeout):
+            return  # run() has closed the source
         if self.source is not None:
             self.source.close()

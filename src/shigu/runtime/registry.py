@@ -23,6 +23,8 @@ class ModelSpec:
         labels: label-set name (see ``shigu.core.labels``).
         description: one line for ``shigu models list``.
         size_bytes: expected size, for progress bars (0 when unknown).
+        default_conf: the score threshold a detector uses when none is given, from the
+            model's own reference (OpenCV's YuNet demo uses 0.9; YOLOX/NanoDet 0.25).
     """
 
     name: str
@@ -36,6 +38,7 @@ class ModelSpec:
     description: str
     size_bytes: int = 0
     preprocess: dict[str, object] = field(default_factory=dict)
+    default_conf: float = 0.25
 
     @property
     def verified(self) -> bool:
@@ -123,6 +126,7 @@ MODELS: dict[str, ModelSpec] = {
                 "147357457766555aeaa81fe5501f081fe1c8e12e/onnx/yunet_s_640_640.onnx",
             ),
             sha256="8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4",
+            default_conf=0.9,  # OpenCV's face_detection_yunet demo: score_threshold 0.9
             licence="MIT (opencv_zoo) / Apache-2.0 (libfacedetection.train)",
             input_size=(640, 640),
             labels="face",

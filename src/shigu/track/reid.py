@@ -26,7 +26,13 @@ class ReIDModel:
         from shigu.runtime.registry import MODELS
         from shigu.runtime.zoo import ModelZoo
 
-        path = ModelZoo().path(str(model)) if str(model) in MODELS else Path(model)
+        spec = MODELS.get(str(model))
+        if spec is not None and spec.format != "reid":
+            raise ModelError(
+                f"{model} is a {spec.format} model, not a ReID embedder",
+                "use --reid person-reid-0288 or an ONNX embedding model",
+            )
+        path = ModelZoo().path(str(model)) if spec is not None else Path(model)
         self.model = OnnxModel(path, device=device, intra_threads=threads)
         shape = self.model.input_shape
         if len(shape) != 4:
@@ -37,7 +43,13 @@ class ReIDModel:
         else:
             self.height, self.width = int(shape[2] or 256), int(shape[3] or 128)
         out = self.model.outputs[0].shape
-        self.dim = int(out[-1] or 256)
+        feature_dims = [d for d in out[1:] if not (isinstance(d, int) and d == 1)]
+        if len(feature_dims) != 1:
+            raise ModelError(
+                f"{path} does not output one embedding per crop (output shape {out})",
+                "give a ReID model such as person-reid-0288",
+            )
+        self.dim = int(feature_dims[0] or 256) if isinstance(feature_dims[0], int) else 256
 
     def embed(
         self, image: npt.NDArray[np.uint8], xyxy: npt.NDArray[np.float64]

@@ -188,14 +188,17 @@ def _multistart_hypotheses(src: np.ndarray, tgt: np.ndarray) -> list[np.ndarray]
 
 def _icp(
     src: Any, tgt: Any, threshold: float, init: np.ndarray, kind: str, iterations: int = 30
-) -> Any:
+) -> np.ndarray:
+    """Refine ``init`` by GICP (covariances from the points) or point-to-plane ICP (normals)."""
     reg = o3d().pipelines.registration
     criteria = reg.ICPConvergenceCriteria(max_iteration=iterations)
     if kind == "gicp":
         estimation = reg.TransformationEstimationForGeneralizedICP()
-        return reg.registration_generalized_icp(src, tgt, threshold, init, estimation, criteria)
-    estimation = reg.TransformationEstimationPointToPlane()
-    return reg.registration_icp(src, tgt, threshold, init, estimation, criteria)
+        result = reg.registration_generalized_icp(src, tgt, threshold, init, estimation, criteria)
+    else:
+        estimation = reg.TransformationEstimationPointToPlane()
+        result = reg.registration_icp(src, tgt, threshold, init, estimation, criteria)
+    return np.asarray(result.transformation)
 
 
 def _score(src: Any, tgt: Any, threshold: float, transform: np.ndarray) -> tuple[float, float]:
@@ -279,7 +282,7 @@ def register(
     # along walls or floors can fit as well as the right one
     best = fine.best()
     transform, threshold, fitness, rmse = _finest(
-        source, target, spacing, fine.results[best][0], fine.last_scale, opts.refine
+        source, target, spacing, fine.results[best][0], voxel, opts.refine
     )
     return RegistrationResult(
         transform=transform,
@@ -294,7 +297,7 @@ def register(
 
 
 class _Ranker:
-    """Candidates refined to voxel/4 and scored there; a pose already refined is not redone."""
+    """Candidates refined at voxel/2 and scored there; a pose already refined is not redone."""
 
     def __init__(
         self, source: Cloud, target: Cloud, voxel: float, spacing: float, refine: str
@@ -303,7 +306,6 @@ class _Ranker:
         self.spacing, self.refine = spacing, refine
         self.results: dict[str, tuple[np.ndarray, float, float, float]] = {}
         self._coarse: list[np.ndarray] = []
-        self.last_scale = voxel / 4
 
     def add(self, name: str, pose: np.ndarray, src: _Prepared, tgt: _Prepared) -> None:
         _, _, coarse = _coarse_refine(src.pcd, tgt.pcd, self.voxel, {name: pose}, self.refine)[name]
@@ -349,8 +351,7 @@ def _coarse_refine(
     out = {}
     kind = "point-to-plane" if refine != "gicp" else "gicp"
     for name, init in candidates.items():
-        result = _icp(src, tgt, 2.0 * voxel, init, kind, iterations=30)
-        t = np.asarray(result.transformation)
+        t = _icp(src, tgt, 2.0 * voxel, init, kind, iterations=30)
         fitness, rmse = _score(src, tgt, 1.5 * voxel, t)
         out[name] = (fitness, rmse, t)
     return out
@@ -377,10 +378,11 @@ def _stage(
     """
     tgt_s = tgt_full.voxel_down_sample(scale)
     src_s = _source_subset(source, min(len(tgt_s.points), FINE_MAX_POINTS))
-    for pcd in (src_s, tgt_s):
-        pcd.estimate_normals(_hybrid(max(2 * scale, 4 * spacing), 30))
+    if refine == "point-to-plane":
+        for pcd in (src_s, tgt_s):
+            pcd.estimate_normals(_hybrid(max(2 * scale, 4 * spacing), 30))
     if refine != "none":
-        transform = np.asarray(_icp(src_s, tgt_s, threshold, transform, refine).transformation)
+        transform = _icp(src_s, tgt_s, threshold, transform, refine)
     return transform, src_s, tgt_s
 
 
@@ -392,15 +394,12 @@ def _fine_refine(
     transform: np.ndarray,
     refine: str,
 ) -> tuple[np.ndarray, float, float, float]:
-    """ICP at voxel/2 then voxel/4; (pose, threshold, fitness, rmse) at the last stage."""
-    tgt_full = point_cloud(target.points)
-    src_s = tgt_s = None
-    threshold = 0.0
-    for scale in (voxel / 2, voxel / 4):
-        threshold = 1.5 * scale
-        transform, src_s, tgt_s = _stage(
-            source, tgt_full, scale, spacing, threshold, transform, refine
-        )
+    """ICP at voxel/2: (pose, threshold, fitness, rmse) for ranking candidates."""
+    scale = voxel / 2
+    threshold = 1.5 * scale
+    transform, src_s, tgt_s = _stage(
+        source, point_cloud(target.points), scale, spacing, threshold, transform, refine
+    )
     fitness, rmse = _score(src_s, tgt_s, threshold, transform)
     return transform, threshold, fitness, rmse
 
@@ -410,15 +409,19 @@ def _finest(
     target: Cloud,
     spacing: float,
     transform: np.ndarray,
-    last_scale: float,
+    voxel: float,
     refine: str,
 ) -> tuple[np.ndarray, float, float, float]:
-    """The winner's last stage at the scans' own resolution (when finer than voxel/4)."""
-    scale = spacing if spacing < 0.8 * last_scale else last_scale
-    threshold = 2.0 * scale
-    transform, src_s, tgt_s = _stage(
-        source, point_cloud(target.points), scale, spacing, threshold, transform, refine
-    )
+    """The winner's last stages: voxel/4, then the scans' own resolution when finer."""
+    tgt_full = point_cloud(target.points)
+    scales = [voxel / 4] + ([spacing] if spacing < 0.2 * voxel else [])
+    threshold = 0.0
+    src_s = tgt_s = None
+    for i, scale in enumerate(scales):
+        threshold = (2.0 if i == len(scales) - 1 else 1.5) * scale
+        transform, src_s, tgt_s = _stage(
+            source, tgt_full, scale, spacing, threshold, transform, refine
+        )
     fitness, rmse = _score(src_s, tgt_s, threshold, transform)
     return transform, threshold, fitness, rmse
 
