@@ -177,6 +177,21 @@ def test_sigterm_flushes_and_closes_open_events(pets_video: Path, tmp_path: Path
     assert intrusions and all(e.end is not None for e in intrusions)
 
 
+@pytest.mark.slow
+def test_ctrl_c_exits_130_and_says_what_it_wrote(pets_video: Path, tmp_path: Path) -> None:
+    config = pets_config(tmp_path, pets_video)
+    proc = _popen_run(config, "--print-events", "--summary-json", str(tmp_path / "s.json"))
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("stored "):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err  # as `shigu detect` and `shigu track` on Ctrl-C
+    assert "events stored in sqlite:///" in out and "summary written to" in out
+    assert (tmp_path / "s.json").is_file()
+
+
 def test_bad_geometry_and_sources_fail_cleanly(pets_video: Path, tmp_path: Path) -> None:
     outside = pets_config(
         tmp_path,

@@ -96,10 +96,24 @@ def _usage_error_line(exc: Exception) -> str:
     return f"{message}. Run '{path} --help' to see the options and examples"
 
 
+# options whose value may be left out, and the value they then take
+_OPTIONAL_VALUES = {"--ray": "local"}
+
+
+def _fill_optional_values(args: list[str]) -> list[str]:
+    """``--ray`` alone (last, or before another option) means ``--ray local``."""
+    out: list[str] = []
+    for i, arg in enumerate(args):
+        out.append(arg)
+        if arg in _OPTIONAL_VALUES and (i + 1 == len(args) or args[i + 1].startswith("-")):
+            out.append(_OPTIONAL_VALUES[arg])
+    return out
+
+
 def main() -> None:
     """Entry point: run the app; turn every error into one line and an exit code."""
     try:
-        result = app(standalone_mode=False)
+        result = app(args=_fill_optional_values(sys.argv[1:]), standalone_mode=False)
     except ShiguError as exc:
         console_err.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False)
         sys.exit(exc.exit_code)

@@ -78,6 +78,29 @@ def count_table(
     return table
 
 
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")
+
+
+def split_out(out: Path | None) -> tuple[Path | None, Path | None]:
+    """(video file, image folder) from ``--out``: a name without a video extension (or an
+    existing folder) is a folder for annotated images."""
+    if out is None or out.suffix.lower() in VIDEO_SUFFIXES:
+        return out, None
+    if out.is_dir() or not out.suffix:
+        check_writable_folder(out)
+        return None, out
+    return out, None  # a wrong extension: check_output_path says so
+
+
+def require_images(source: object, out_dir: Path | None) -> None:
+    """``--out DIR`` writes one annotated image per input image: the input must be images."""
+    if out_dir is not None and not getattr(source, "paths", None):
+        raise InputError(
+            f"--out {out_dir} is a folder: annotated images need an image input",
+            "give a .mp4 file name for a video",
+        )
+
+
 def check_output_path(path: Path | None, suffixes: tuple[str, ...], what: str) -> None:
     """Fail before any work when an output path cannot be written."""
     if path is None:

@@ -20,6 +20,7 @@ from shigu.core.errors import SourceTruncatedError
 from shigu.core.frame import Frame
 from shigu.detect.base import Detector
 from shigu.detect.stream import detect_stream
+from shigu.io.image_writer import ImageFolderWriter
 from shigu.io.jsonl import JsonlWriter, frame_record
 from shigu.io.video_writer import VideoWriter
 from shigu.sources.base import Source
@@ -67,10 +68,18 @@ def run_video_job(
     max_frames: int | None = None,
     show_progress: bool = True,
     description: str = "detect",
+    out_dir: Path | None = None,
 ) -> JobReport:
-    """Run detection (and tracking) over ``source`` and write the requested outputs."""
+    """Run detection (and tracking) over ``source`` and write the requested outputs.
+
+    For image inputs, JSONL rows name their ``file`` and ``out_dir`` gets one annotated image
+    per input under its own name.
+    """
     report = JobReport()
-    need_frames = out is not None or tracker is not None
+    paths: list[Path] | None = getattr(source, "paths", None)
+    path_at: dict[int, Path] | None = getattr(source, "path_at", None)
+    images = ImageFolderWriter(out_dir, paths) if out_dir is not None and paths else None
+    need_frames = out is not None or tracker is not None or images is not None
     video = VideoWriter(out, fps=source.output_fps or 25.0) if out else None
     lines = JsonlWriter(jsonl) if jsonl else None
     mot = mot_txt.open("w", encoding="utf-8") if mot_txt else None
@@ -97,16 +106,22 @@ def run_video_job(
                         if t >= 0 and (c, t) not in seen_tracks:
                             seen_tracks.add((c, t))
                             report.tracks[labels[c] if 0 <= c < len(labels) else str(c)] += 1
+                path = path_at.get(frame.index) if path_at is not None else None
                 if lines is not None:
-                    lines.write(frame_record(frame, dets, labels))
+                    lines.write(
+                        frame_record(frame, dets, labels, file=None if path is None else str(path))
+                    )
                 if mot is not None and dets.tracker_id is not None:
                     _write_mot(mot, frame.index + 1, dets)
-                if video is not None:
+                if video is not None or (images is not None and path is not None):
                     image = frame.image.copy() if not frame.image.flags.writeable else frame.image
                     if traces is not None:
                         traces.annotate(image, dets)
                     boxes.annotate(image, dets)
-                    video.write(image)
+                    if video is not None:
+                        video.write(image)
+                    if images is not None and path is not None:
+                        images.write(path, image)
                 elapsed = time.perf_counter() - started
                 bar.advance(1, rate=f"{report.frames / elapsed:.1f} fps" if elapsed else "")
                 if max_frames and report.frames >= max_frames:
@@ -124,6 +139,8 @@ def run_video_job(
         if mot is not None:
             mot.close()
             report.outputs["mot"] = str(mot_txt)
+        if images is not None:
+            report.outputs["annotated images"] = f"{out_dir} ({images.written} images)"
         source.close()
     return report
 

@@ -19,7 +19,8 @@ HELP = """{task} every input and write Parquet (one row per {what}) plus {extra}
 
 INPUT is a video, a MOTChallenge sequence folder, a folder to scan for both, a glob, or a
 list file (.txt, one path or fsspec URL per line). Outputs go to OUT/parquet/, OUT/{sub}/
-and OUT/done/ (one marker per finished input): a re-run skips what is done. With --ray the
+and OUT/done/ (one marker per finished input): a re-run skips what is done. At the end the
+run's results are combined as evaluators expect them: {combined}. With --ray the
 inputs are spread over a pool of model actors with Ray Data; --ray alone starts a local Ray,
 --ray HOST:PORT joins a running cluster (`ray start --head`). An input that cannot be read is
 reported in OUT/failed/ and the others go on.
@@ -41,8 +42,9 @@ def _run(
     stride: int,
     max_frames: int | None,
     threads: int,
+    force: bool = False,
 ) -> None:
-    from shigu.scale.batch import BatchJob, pending, run_local, run_ray
+    from shigu.scale.batch import BatchJob, model_checksum, pending, run_local, run_ray
     from shigu.scale.inputs import list_image_units, list_inputs
 
     if out.exists() and not out.is_dir():
@@ -67,18 +69,20 @@ def _run(
         stride=stride,
         max_frames=max_frames,
         threads=threads,
+        model_sha256=model_checksum(model),
     )
     inputs = list_image_units(input_spec) if task == "inspect" else list_inputs(input_spec)
     if ray_address is not None:
         from shigu.scale.batch import connect
 
         connect(ray_address)
-    todo = pending(inputs, out)
+    todo = pending(inputs, out, job, force)
     if len(todo) < len(inputs):
         console.print(f"{len(inputs) - len(todo)} of {len(inputs)} input(s) already done; skipping")
     out.mkdir(parents=True, exist_ok=True)
     if not todo:
         console.print(f"nothing to do: every input is done in {out}")
+        _combine(task, out, inputs)
         return
     results = (
         run_ray(job, todo, out, ray_address, workers)
@@ -98,8 +102,27 @@ def _run(
             elapsed = time.perf_counter() - started
             bar.advance(1, rate=f"{frames / elapsed:.1f} frames/s" if elapsed else "")
     console.print(f"{len(todo) - failed} input(s) done, {failed} failed, {frames} frames → {out}")
+    _combine(task, out, inputs)
     if failed:
         raise typer.Exit(1)
+
+
+def _combine(task: str, out: Path, inputs: list[str]) -> None:
+    """Write the run's combined results under the names evaluators expect, and say where."""
+    from shigu.scale.combine import combine_coco, combine_mot
+
+    if task == "detect":
+        written = combine_coco(out, inputs)
+        if written:
+            console.print(f"COCO: {written[1]} (image ids from {written[0]})", highlight=False)
+    elif task == "track":
+        folder = combine_mot(out, inputs)
+        if folder:
+            console.print(
+                f"MOTChallenge: {folder}/<sequence>.txt "
+                f"(shigu eval mot --gt GT --results {folder})",
+                highlight=False,
+            )
 
 
 def _command(task: str, what: str, extra: str, sub: str) -> Callable[..., None]:
@@ -127,6 +150,9 @@ def _command(task: str, what: str, extra: str, sub: str) -> Callable[..., None]:
         threads: int = typer.Option(
             0, "--threads", help="ONNX Runtime threads per inference run (0: auto, 1 per core)."
         ),
+        force: bool = typer.Option(
+            False, "--force", help="Redo inputs OUT holds from a run with other settings."
+        ),
     ) -> None:
         _run(
             task,
@@ -141,9 +167,17 @@ def _command(task: str, what: str, extra: str, sub: str) -> Callable[..., None]:
             stride,
             max_frames,
             threads,
+            force,
         )
 
-    command.__doc__ = HELP.format(task=task.capitalize(), what=what, extra=extra, sub=sub, cmd=task)
+    combined = (
+        "OUT/coco_results.json with image ids from OUT/coco_images.json (COCO category ids)"
+        if task == "detect"
+        else "OUT/results/<sequence>.txt, ready for `shigu eval mot --results OUT/results`"
+    )
+    command.__doc__ = HELP.format(
+        task=task.capitalize(), what=what, extra=extra, sub=sub, cmd=task, combined=combined
+    )
     return command
 
 
@@ -169,8 +203,11 @@ def inspect(
         None, "--ray", help="Run on Ray: 'local', 'auto' or HOST:PORT of the head node."
     ),
     workers: int | None = typer.Option(None, "--workers", help="Model actors (default: CPUs)."),
+    force: bool = typer.Option(
+        False, "--force", help="Redo chunks OUT holds from a run with another model."
+    ),
 ) -> None:
-    _run("inspect", input_spec, out, ray_address, workers, model, 0.0, None, "", 1, None, 0)
+    _run("inspect", input_spec, out, ray_address, workers, model, 0.0, None, "", 1, None, 0, force)
 
 
 app.command("inspect", help=INSPECT_HELP, no_args_is_help=True)(inspect)

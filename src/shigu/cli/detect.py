@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from shigu.cli._common import check_output_path, console, count_table
+from shigu.cli._common import check_output_path, console, count_table, require_images, split_out
 from shigu.cli._video_job import JobReport, run_video_job
 from shigu.detect.factory import load_detector
 from shigu.detect.stream import throughput_plan
@@ -23,7 +23,7 @@ Examples:
 
   shigu detect rtsp://camera/stream --classes person,car --conf 0.4 --jsonl live.jsonl
 
-  shigu detect frames/ --model nanodet-m
+  shigu detect frames/ --model nanodet-m --out annotated/ --jsonl detections.jsonl
 
   shigu detect video.mp4 --model my_yolov8n.onnx --format yolov8 --labels labels.txt
 """
@@ -61,7 +61,13 @@ def detect(
         help="Minimum confidence, 0-1 (default: the model's own, see `shigu models info`).",
     ),
     iou: float = typer.Option(0.45, "--iou", min=0.0, max=1.0, help="NMS IoU threshold, 0-1."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Annotated H.264 MP4 to write."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Annotated H.264 MP4 to write; for image inputs a folder (no extension) gets one "
+        "annotated image per input, under its own name.",
+    ),
     jsonl: Path | None = typer.Option(None, "--jsonl", help="JSONL of detections to write."),
     stride: int = typer.Option(1, "--stride", help="Process every Nth frame."),
     fps: float | None = typer.Option(
@@ -72,6 +78,7 @@ def detect(
     max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
+    out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
     check_output_path(jsonl, (".jsonl", ".json", ".ndjson"), "--jsonl")
     plan_workers, threads = throughput_plan(device)
@@ -86,6 +93,7 @@ def detect(
         threads=threads,
     )
     src = open_source(source, stride=stride, target_fps=fps)
+    require_images(src, out_dir)
     report = run_video_job(
         src,
         detector,
@@ -94,6 +102,7 @@ def detect(
         jsonl=jsonl,
         max_frames=max_frames,
         show_progress=progress,
+        out_dir=out_dir,
     )
     print_report(report, "detect")
     if report.truncated is not None:

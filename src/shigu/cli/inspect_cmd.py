@@ -138,8 +138,7 @@ def predict_cmd(
         raise InputError(f"--out {out} is a file", "give a folder for the overlay PNGs")
     model = AnomalyModel.load(model_path)
     paths = list_images(images)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
+    overlay_names = overlay_paths(paths, out) if out is not None else {}
     results: list[dict[str, Any]] = []
     table = Table(title=f"{model.method}, threshold {model.threshold:.3f}", title_justify="left")
     for col in ("image", "score", "verdict", "regions"):
@@ -154,18 +153,27 @@ def predict_cmd(
                 continue
             pred = model.predict([image], min_area=min_area)[0]
             results.append({"path": str(path), **pred.to_json()})
+            if out is not None:
+                results[-1]["overlay"] = str(overlay_names[path])
             verdict = "[red]NG[/]" if pred.anomalous else "[green]OK[/]"
             table.add_row(path.name, f"{pred.score:.3f}", verdict, str(len(pred.regions)))
             if out is not None:
-                cv2.imwrite(
-                    str(out / f"{path.stem}_anomaly.png"), overlay(image, pred, model.threshold)
-                )
+                target = overlay_names[path]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(target), overlay(image, pred, model.threshold))
             bar.advance()
     console.print(table)
     if json_path:
         json_path.write_text(json.dumps({"model": str(model_path), "results": results}, indent=2))
     bad = sum(1 for r in results if r.get("anomalous"))
     console.print(f"{bad} of {len(results)} image(s) NG" + (f"; overlays in {out}" if out else ""))
+
+
+def overlay_paths(paths: list[Path], out: Path) -> dict[Path, Path]:
+    """One overlay PNG per image, never two under one name (see ``output_names``)."""
+    from shigu.io.image_writer import output_names
+
+    return output_names(paths, out, suffix="_anomaly", ext=".png")
 
 
 @app.command("eval", help=EVAL_HELP, no_args_is_help=True)

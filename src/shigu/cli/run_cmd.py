@@ -74,7 +74,10 @@ def run(
 
     pipeline = Pipeline(cfg, max_frames=max_frames, on_item=on_item)
 
+    received: list[int] = []
+
     def _stop(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
         console_err.print(f"{signal.Signals(signum).name}: finishing and flushing…")
         pipeline.stop()
 
@@ -88,9 +91,29 @@ def run(
     finally:
         done.set()
     _print_summary(summary)
+    _print_outputs(cfg)
     if summary_json is not None:
         summary_json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
         console.print(f"summary written to {summary_json}", highlight=False)
+    if signal.SIGINT in received:  # Ctrl-C: the same code as `shigu detect` and `track`
+        raise typer.Exit(130)
+
+
+def _print_outputs(cfg: Any) -> None:
+    """Where this run's results are, so a stopped run says what it wrote."""
+    from shigu.store.events import _redact
+    from shigu.store.locate import absolute_url
+
+    console.print(f"events stored in {_redact(absolute_url(cfg.store.url))}", highlight=False)
+    console.print(f"snapshots and clips in {cfg.store.media_dir}", highlight=False)
+    sinks = cfg.sinks
+    for what, where in (
+        ("events also in", sinks.jsonl),
+        ("annotated videos in", sinks.video_dir),
+        ("heatmaps in", sinks.heatmap_dir),
+    ):
+        if where:
+            console.print(f"{what} {where}", highlight=False)
 
 
 def _ticker(pipeline: Any, done: threading.Event) -> None:

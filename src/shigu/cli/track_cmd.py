@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from shigu.cli._common import check_output_path, console, progress_bar
+from shigu.cli._common import check_output_path, console, progress_bar, require_images, split_out
 from shigu.cli._video_job import run_video_job
 from shigu.cli.detect import SOURCE_HELP, print_report
 from shigu.core.errors import InputError
@@ -88,6 +88,7 @@ def track(
         _track_mot(mot, out, tracker, overrides, progress)
         return
     assert source is not None
+    out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
     check_output_path(jsonl, (".jsonl", ".json", ".ndjson"), "--jsonl")
     check_output_path(mot_txt, (".txt",), "--mot-txt")
@@ -96,6 +97,7 @@ def track(
         model, format=format, device=device, conf=conf, classes=classes, threads=threads
     )
     src = open_source(source, stride=stride)
+    require_images(src, out_dir)
     trk = create_tracker(tracker, src.output_fps or 30.0, cmc=cmc, reid=reid, **overrides)
     report = run_video_job(
         src,
@@ -108,6 +110,7 @@ def track(
         max_frames=max_frames,
         show_progress=progress,
         description="track",
+        out_dir=out_dir,
     )
     print_report(report, "track")
     if report.truncated is not None:

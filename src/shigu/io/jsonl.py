@@ -27,11 +27,14 @@ def frame_record(
     detections: Detections,
     class_names: Sequence[str] | None,
     source: str | None = None,
+    file: str | None = None,
 ) -> dict[str, Any]:
-    """The JSON object for one frame."""
+    """The JSON object for one frame (``file``: the image it came from, for image inputs)."""
     record: dict[str, Any] = {"frame": frame.index, "time": round(frame.timestamp, 6)}
     if source is not None:
         record["source"] = source
+    if file is not None:
+        record["file"] = file
     record["detections"] = detections.to_records(class_names)
     return record
 

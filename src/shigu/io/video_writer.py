@@ -11,6 +11,19 @@ import numpy as np
 from shigu.core.errors import InputError
 
 
+def _fit(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale to fit inside width x height keeping the aspect, centred on black (an image
+    folder of mixed sizes goes into one video without stretching or cropping)."""
+    import cv2
+
+    scale = min(width / image.shape[1], height / image.shape[0])
+    w, h = max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))
+    canvas = np.zeros((height, width, 3), np.uint8)
+    x, y = (width - w) // 2, (height - h) // 2
+    canvas[y : y + h, x : x + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
 class VideoWriter:
     """Writes BGR frames to an H.264 MP4 (yuv420p, playable everywhere).
 
@@ -57,7 +70,7 @@ class VideoWriter:
         assert self._stream is not None and self._container is not None
         w, h = self._stream.width, self._stream.height
         if image.shape[1] != w or image.shape[0] != h:
-            image = np.ascontiguousarray(image[:h, :w])
+            image = _fit(image, w, h)
         frame = av.VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts = self._count
         frame.time_base = 1 / self.fps

@@ -45,10 +45,32 @@ class BatchJob:
     threads: int = 0  # ONNX Runtime threads per inference run (0: from the plan, i.e. 1 on CPU)
     cores: int = 0  # cores one worker may use (0: all of this machine's)
     inspect_model: str | None = None  # inspect: the .shigu anomaly model
+    model_sha256: str = ""  # the model file's checksum, so a resume notices a changed model
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise InputError(f"unknown batch task {self.task!r}", f"use one of: {', '.join(TASKS)}")
+
+
+def model_checksum(model: str) -> str:
+    """sha256 of a local model file; for a registry name, its verified or pinned checksum."""
+    import hashlib
+
+    path = Path(model)
+    if path.is_file():
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()
+    from shigu.runtime.registry import MODELS
+
+    spec = MODELS.get(model)
+    if spec is None:
+        return ""
+    from shigu.runtime.zoo import ModelZoo
+
+    return ModelZoo().expected_sha(spec) or ""
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -147,7 +169,12 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     mot_lines: list[str] = []
     coco: list[dict[str, Any]] = []
+    coco_images: list[dict[str, Any]] = []
     labels = proc.detector.labels
+    from shigu.core.labels import coco_categories
+
+    categories = coco_categories(tuple(labels))
+    category_of = [c["id"] for c in categories]
     frames = 0
     try:
         source = open_source(localise(uri, out / ".cache"), stride=job.stride)
@@ -164,6 +191,8 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
                 if tracker is not None:
                     dets = tracker.update(dets)
                 frames += 1
+                if tracker is None:
+                    coco_images.append(_coco_image(source, frame, uri))
                 ids = dets.tracker_id if dets.tracker_id is not None else np.full(len(dets), -1)
                 for i in range(len(dets)):
                     x1, y1, x2, y2 = (float(v) for v in dets.xyxy[i])
@@ -186,8 +215,10 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
                     else:
                         coco.append(
                             {
-                                "image_id": frame.index + 1,
-                                "category_id": c,
+                                "frame": frame.index,
+                                "category_id": category_of[c]
+                                if 0 <= c < len(category_of)
+                                else c + 1,
                                 "bbox": [
                                     round(x1, 2),
                                     round(y1, 2),
@@ -221,7 +252,8 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     if tracker is not None:
         _atomic_write(out / "mot" / f"{key}.txt", "".join(mot_lines).encode())
     else:
-        _atomic_write(out / "coco" / f"{key}.json", json.dumps(coco).encode())
+        unit = {"images": coco_images, "annotations": coco, "categories": categories}
+        _atomic_write(out / "coco" / f"{key}.json", json.dumps(unit).encode())
     summary = {
         "input": uri,
         "key": key,
@@ -234,6 +266,13 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     (out / "failed" / f"{key}.json").unlink(missing_ok=True)
     _atomic_write(out / "done" / f"{key}.json", json.dumps(summary).encode())
     return summary
+
+
+def _coco_image(source: Any, frame: Any, uri: str) -> dict[str, Any]:
+    """A COCO ``images`` entry: an image's own path, or the video and frame it came from."""
+    path = getattr(source, "path_at", {}).get(frame.index)
+    name = str(path) if path is not None else f"{uri}#frame={frame.index}"
+    return {"frame": frame.index, "file_name": name, "width": frame.width, "height": frame.height}
 
 
 def inspect_unit(proc: Processor, unit: str) -> dict[str, Any]:
@@ -303,9 +342,49 @@ def inspect_unit(proc: Processor, unit: str) -> dict[str, Any]:
     return summary
 
 
-def pending(inputs: list[str], out: Path) -> list[str]:
-    """Inputs without a ``done`` marker (a re-run resumes with these)."""
-    return [u for u in inputs if not (out / "done" / f"{unit_key(u)}.json").is_file()]
+# settings that do not change what an input's outputs hold
+_NOT_RESULT_SETTINGS = {"threads", "cores"}
+
+
+def _result_settings(job: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in job.items() if k not in _NOT_RESULT_SETTINGS}
+
+
+def pending(
+    inputs: list[str], out: Path, job: BatchJob | None = None, force: bool = False
+) -> list[str]:
+    """Inputs without a ``done`` marker (a re-run resumes with these).
+
+    An input done with other settings (threshold, frames, model file...) is not "done" for
+    this job: without ``force`` that is an error naming the difference; with it, it is redone.
+    """
+    todo, changed = [], []
+    wanted = _result_settings(asdict(job)) if job is not None else None
+    for uri in inputs:
+        marker = out / "done" / f"{unit_key(uri)}.json"
+        if not marker.is_file():
+            todo.append(uri)
+            continue
+        if wanted is None:
+            continue
+        try:
+            before = _result_settings(json.loads(marker.read_text()).get("job") or {})
+        except (OSError, ValueError):
+            before = {}
+        if before != wanted:
+            changed.append((uri, before))
+    if changed and not force:
+        uri, before = changed[0]
+        diff = ", ".join(
+            f"{k} {before.get(k)!r} -> {wanted.get(k)!r}"  # type: ignore[union-attr]
+            for k in sorted(set(before) | set(wanted or {}))
+            if before.get(k) != (wanted or {}).get(k)
+        )
+        raise InputError(
+            f"{len(changed)} input(s) in {out} were done with other settings ({diff})",
+            "use another --out folder, or --force to redo them with these settings",
+        )
+    return todo + [uri for uri, _ in changed]
 
 
 def run_local(job: BatchJob, inputs: list[str], out: Path) -> Iterator[dict[str, Any]]:

@@ -91,6 +91,7 @@ class ImageFolderSource(Source):
         target_fps: float | None = None,
     ) -> None:
         super().__init__(source_id, stride, target_fps)
+        self.path_at: dict[int, Path] = {}  # frame index -> the file it was read from
         if isinstance(spec, str | Path):
             self.paths = list_images(spec)
             uri = str(spec)
@@ -133,5 +134,6 @@ class ImageFolderSource(Source):
                 log.warning("skipping unreadable image %s", path)
                 continue
             index = self._index_of(position, path)
+            self.path_at[index] = path
             self.stats.frames_decoded += 1
             yield Frame(image=image, index=index, timestamp=index / fps, source_id=self.source_id)

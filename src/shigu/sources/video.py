@@ -378,6 +378,11 @@ class VideoSource(Source):
         )
         declared = self.info.frame_count
         short_by_count = bool(declared) and frames < 0.97 * (declared or 0)
+        riff = None if self.is_network else _riff_shortfall(self.uri)
+        if riff is not None and error is None:
+            # an AVI cut short loses its index, so FFmpeg's duration shrinks to what is left
+            # and every time-based check passes; the RIFF header still says how long it was
+            error = SourceError(f"the file is {riff[0]} of the {riff[1]} bytes its header declares")
         if frames == 0 and error is not None:
             raise SourceError(
                 f"cannot decode {self.uri}: {_short(error)}",
@@ -388,7 +393,7 @@ class VideoSource(Source):
                 os.path.getsize(self.uri) if not self.is_network and os.path.exists(self.uri) else 0
             )
             why = _short(error) if error else "the file ends early"
-            total = f" of {expected_end:.1f} s" if expected_end else ""
+            total = f" of {expected_end:.1f} s" if expected_end and riff is None else ""
             raise SourceTruncatedError(
                 f"{self.uri} is truncated or damaged ({why}): decoded {frames} frames, "
                 f"stopped at {max(last_ts, 0):.2f} s{total}" + (f" ({size} bytes)" if size else ""),
@@ -403,6 +408,20 @@ class VideoSource(Source):
         if container is not None:
             with contextlib.suppress(Exception):
                 container.close()
+
+
+def _riff_shortfall(path: str) -> tuple[int, int] | None:
+    """(actual, declared) size of a RIFF (AVI) file shorter than its header says, else None."""
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return None
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"AVI ":
+        return None
+    declared = int.from_bytes(head[4:8], "little") + 8
+    return (size, declared) if size < declared else None
 
 
 def _faults(values: list[int | None]) -> int:

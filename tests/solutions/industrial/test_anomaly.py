@@ -252,3 +252,21 @@ def test_cli_bad_inputs_exit_cleanly(hazelnut: Path, tmp_path: Path) -> None:
         assert "Traceback" not in proc.stderr, proc.stderr
         assert needle in proc.stderr, proc.stderr
     assert not (tmp_path / "x.shigu").exists()
+
+
+def test_overlays_of_same_named_images_never_overwrite(tmp_path: Path) -> None:
+    from shigu.cli.inspect_cmd import overlay_paths
+
+    for rel in ("good/00.jpg", "crack/00.jpg", "crack/00.png", "crack/01.jpg"):
+        (tmp_path / "in" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "in" / rel).write_bytes(b"x")
+    paths = sorted((tmp_path / "in").glob("*/*.*"))
+    names = overlay_paths(paths, tmp_path / "ov")
+    assert len(set(names.values())) == len(paths) == 4
+    rel = sorted(str(p.relative_to(tmp_path / "ov")) for p in names.values())
+    assert rel == [
+        "crack/00_jpg_anomaly.png",
+        "crack/00_png_anomaly.png",
+        "crack/01_anomaly.png",
+        "good/00_anomaly.png",
+    ]
