@@ -93,10 +93,15 @@ def test_relinking_defaults_off_for_ocsort_and_can_be_set() -> None:
     assert "pipeline.tracker.relink_seconds" in info.value.message
 
 
-def test_validate_cli(tmp_path: Path) -> None:
+def test_validate_cli(tmp_path: Path, pets_video: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(
-        yaml.safe_dump(_with(lines=[{"id": "l", "source": "gate", "points": [[0, 0], [5, 5]]}]))
+        yaml.safe_dump(
+            {
+                "sources": [{"id": "gate", "uri": str(pets_video)}],
+                "lines": [{"id": "l", "source": "gate", "points": [[0, 0], [5, 5]]}],
+            }
+        )
     )
     proc = run_cli("config", "validate", good)
     assert proc.returncode == 0 and "valid (1 sources" in proc.stdout
@@ -112,3 +117,50 @@ def test_validate_cli(tmp_path: Path) -> None:
     broken.write_text("sources: [\n  - {id: a\n")
     assert_one_line_error(run_cli("run", broken), "not valid YAML", code=5)
     assert_one_line_error(run_cli("run", tmp_path / "none.yaml"), "config file not found", code=5)
+
+
+def test_validate_finds_what_run_would_reject_all_at_once(tmp_path: Path, pets_video: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [{"id": "gate", "uri": "missing.mp4"}],
+                "pipeline": {
+                    "detector": {"model": "yolox-nano", "classes": ["persn"]},
+                    "tracker": {"type": "bytetrak"},
+                },
+                "store": {"url": "mysql://db/x"},
+            }
+        )
+    )
+    proc = run_cli("config", "validate", config)
+    assert proc.returncode == 5, proc.stderr
+    for text in (
+        "'persn' is not a class",
+        "unknown tracker 'bytetrak'",
+        "not a supported store",
+        "missing.mp4 does not exist",
+    ):
+        assert text in proc.stderr, text
+    assert_one_line_error(run_cli("run", config), "is not a class", code=5)  # run agrees
+
+
+def test_probe_checks_geometry_and_paths_resolve_beside_the_config(
+    tmp_path: Path, pets_video: Path
+) -> None:
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "clip.avi").symlink_to(pets_video)
+    config = folder / "c.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "sources": [{"id": "gate", "uri": "clip.avi"}],  # beside the config
+                "lines": [{"id": "l", "source": "gate", "points": [[0, 0], [900, 100]]}],
+            }
+        )
+    )
+    plain = run_cli("config", "validate", config, cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr  # geometry needs the frame size: --probe
+    probed = run_cli("config", "validate", config, "--probe", cwd=tmp_path)
+    assert probed.returncode == 5 and "outside the 480x360 frame" in probed.stderr

@@ -63,6 +63,7 @@ def _register() -> None:
         "inspect",
         "batch",
         "pcd",
+        "doctor",
     ):
         try:
             module = __import__(f"shigu.cli.{name}_cmd", fromlist=["register"])

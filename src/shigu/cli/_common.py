@@ -67,6 +67,24 @@ def progress_bar(description: str, total: int | None, enabled: bool = True) -> I
         yield _Bar(progress, task)
 
 
+def narrow_table(title: str, headers: list[str], rows: list[list[str]]) -> Table:
+    """A table that keeps one line per row on the terminal (80 columns too): every column
+    but the last keeps its width; the last is cut with an ellipsis to what is left."""
+    from rich import box
+
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    room = console.width - sum(widths[:-1]) - 3 * len(headers)
+    last = max(len(headers[-1]), room)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for header, width in zip(headers[:-1], widths[:-1], strict=True):
+        table.add_column(header, no_wrap=True, min_width=width)
+    table.add_column(headers[-1], no_wrap=True, max_width=last)
+    for row in rows:
+        text = row[-1] if len(row[-1]) <= last else row[-1][: max(0, last - 1)] + "…"
+        table.add_row(*row[:-1], text)
+    return table
+
+
 def count_table(
     title: str, counts: Mapping[str, int], key: str = "class", value: str = "detections"
 ) -> Table:
@@ -79,6 +97,40 @@ def count_table(
 
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov")
+
+
+def next_run_dir(command: str, source: str, root: Path = Path("runs")) -> Path:
+    """A new folder ``runs/<command>/<name>``, ``<name>2``, ... (never one already used)."""
+    import re
+
+    stem = Path(source.rstrip("/")).stem or Path(source.rstrip("/")).name or "run"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:40] or "run"
+    parent = root / command
+    check_writable_folder(parent)
+    for n in range(1, 10_000):
+        folder = parent / (name if n == 1 else f"{name}{n}")
+        try:
+            folder.mkdir(parents=True)
+            return folder
+        except FileExistsError:
+            continue
+    raise InputError(f"too many runs in {parent}", "clean it up or pass --out")
+
+
+def default_outputs(
+    command: str, source_uri: str, src: object, with_mot: bool = False
+) -> dict[str, Path]:
+    """Where detect/track save when no output is asked for, as Ultralytics' runs/ folders:
+    the annotated video (or images, for image inputs), the JSONL and, for track, MOT rows."""
+    folder = next_run_dir(command, source_uri)
+    images = bool(getattr(src, "paths", None))
+    outputs = {
+        "out_dir" if images else "out": folder / "annotated" if images else folder / "annotated.mp4"
+    }
+    outputs["jsonl"] = folder / f"{command}.jsonl"
+    if with_mot:
+        outputs["mot_txt"] = folder / "tracks.txt"
+    return outputs
 
 
 def split_out(out: Path | None) -> tuple[Path | None, Path | None]:

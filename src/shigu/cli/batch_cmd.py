@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from shigu.cli._common import console, progress_bar
 from shigu.core.errors import InputError
@@ -81,7 +82,7 @@ def _run(
         console.print(f"{len(inputs) - len(todo)} of {len(inputs)} input(s) already done; skipping")
     out.mkdir(parents=True, exist_ok=True)
     if not todo:
-        console.print(f"nothing to do: every input is done in {out}")
+        console.print(f"nothing to do: every input is done in {out}", markup=False)
         _combine(task, out, inputs)
         return
     results = (
@@ -98,10 +99,16 @@ def _run(
             frames += int(result.get("frames") or 0)
             if result["status"] != "done":
                 failed += 1
-                console.print(f"[yellow]failed:[/] {result['input']}: {result.get('error')}")
+                console.print(
+                    f"[yellow]failed:[/] {escape(str(result['input']))}: "
+                    f"{escape(str(result.get('error')))}"
+                )
             elapsed = time.perf_counter() - started
             bar.advance(1, rate=f"{frames / elapsed:.1f} frames/s" if elapsed else "")
-    console.print(f"{len(todo) - failed} input(s) done, {failed} failed, {frames} frames → {out}")
+    console.print(
+        f"{len(todo) - failed} input(s) done, {failed} failed, {frames} frames → {out}",
+        markup=False,
+    )
     _combine(task, out, inputs)
     if failed:
         raise typer.Exit(1)

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import typer
 
-from shigu.cli._common import check_output_path, console, count_table, require_images, split_out
+from shigu.cli._common import (
+    check_output_path,
+    console,
+    count_table,
+    default_outputs,
+    require_images,
+    split_out,
+)
 from shigu.cli._video_job import JobReport, run_video_job
 from shigu.detect.factory import load_detector
 from shigu.detect.stream import throughput_plan
@@ -77,6 +84,11 @@ def detect(
     workers: int = typer.Option(0, "--workers", help="Inference runs in flight (0: one per core)."),
     max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    save: bool = typer.Option(
+        True,
+        "--save/--no-save",
+        help="With no --out/--jsonl, save the annotated video and JSONL to runs/detect/NAME/.",
+    ),
 ) -> None:
     out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
@@ -93,6 +105,10 @@ def detect(
         threads=threads,
     )
     src = open_source(source, stride=stride, target_fps=fps)
+    if save and out is None and out_dir is None and jsonl is None:
+        chosen = default_outputs("detect", source, src)
+        out, out_dir, jsonl = chosen.get("out"), chosen.get("out_dir"), chosen["jsonl"]
+        console.print(f"saving to {jsonl.parent}/ (--no-save to skip)", highlight=False)
     require_images(src, out_dir)
     report = run_video_job(
         src,

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 from shigu.cli._common import check_output_path, console
 from shigu.core.errors import InputError
@@ -101,21 +100,23 @@ def list_events(
     wanted.offset = max(0, store.count(wanted) - limit)  # the newest `limit`, oldest first
     wanted.limit = limit
     events = store.query(wanted)
-    table = Table(title=f"{len(events)} events", title_justify="left")
-    for col in ("id", "time (UTC)", "type", "source", "zone/line", "track", "class", "details"):
-        table.add_column(col, no_wrap=col in ("id", "time (UTC)"))
-    for ev in events:
-        details = ", ".join(f"{k}={v}" for k, v in ev.attributes.items())
-        table.add_row(
-            ev.id[:12],
-            ev.wall_time.strftime("%Y-%m-%d %H:%M:%S"),
+    from shigu.cli._common import narrow_table
+
+    rows = [
+        [
+            ev.id[:8],
+            ev.wall_time.strftime("%m-%d %H:%M:%S"),
             ev.type,
             ev.source,
             ev.zone or ev.line or "",
             "" if ev.track_id is None else str(ev.track_id),
             ev.class_name or "",
-            details,
-        )
+            ", ".join(f"{k}={v}" for k, v in ev.attributes.items()),
+        ]
+        for ev in events
+    ]
+    headers = ["id", "time (UTC)", "type", "source", "where", "track", "class", "details"]
+    table = narrow_table(f"{len(events)} events", headers, rows)
     console.print(table)
 
 

@@ -166,7 +166,10 @@ def predict_cmd(
     if json_path:
         json_path.write_text(json.dumps({"model": str(model_path), "results": results}, indent=2))
     bad = sum(1 for r in results if r.get("anomalous"))
-    console.print(f"{bad} of {len(results)} image(s) NG" + (f"; overlays in {out}" if out else ""))
+    console.print(
+        f"{bad} of {len(results)} image(s) NG" + (f"; overlays in {out}" if out else ""),
+        markup=False,
+    )
 
 
 def overlay_paths(paths: list[Path], out: Path) -> dict[Path, Path]:
@@ -206,7 +209,7 @@ def eval_cmd(
     if json_path:
         json_path.write_text(json.dumps(result, indent=2))
     if roc_path:
-        console.print(f"ROC curves: {roc_path}")
+        console.print(f"ROC curves: {roc_path}", markup=False)
 
 
 @app.command(
@@ -222,7 +225,9 @@ def export_backbone(
 
     check_output_path(out, (".onnx",), "--out")
     export_onnx(out, size=_parse_size(size))
-    console.print(f"wrote {out} (outputs s8, s16; input images: float RGB 0-255, NCHW)")
+    console.print(
+        f"wrote {out} (outputs s8, s16; input images: float RGB 0-255, NCHW)", markup=False
+    )
 
 
 def _read(path: str) -> tuple[Path, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from shigu.cli._common import console
+from shigu.cli._common import console, narrow_table
 from shigu.runtime.registry import MODELS, get_spec
 from shigu.runtime.zoo import ModelZoo
 
@@ -23,24 +23,26 @@ def list_() -> None:
     Example: shigu models list
     """
     zoo = ModelZoo(progress=None)
-    table = Table(title=f"models (cache: {zoo.models_dir})", title_justify="left")
-    for col in ("name", "format", "input", "checksum", "cached", "description"):
-        table.add_column(col)
+    wide = console.width >= 110  # one line per model at 80 columns: format only when wide
+    headers = ["name", "format", "input", "sha256", "cached", "description"]
     pins = zoo.pins()
+    rows = []
     for spec in MODELS.values():
-        checksum = (
-            "verified"
-            if spec.sha256
-            else ("pinned" if spec.name in pins else "pin on 1st download")
+        checksum = "verified" if spec.sha256 else ("pinned" if spec.name in pins else "1st use")
+        rows.append(
+            [
+                spec.name,
+                spec.format,
+                f"{spec.input_size[0]}x{spec.input_size[1]}",
+                checksum,
+                "yes" if zoo.is_cached(spec.name) else "-",
+                spec.description,
+            ]
         )
-        table.add_row(
-            spec.name,
-            spec.format,
-            f"{spec.input_size[0]}x{spec.input_size[1]}",
-            checksum,
-            "yes" if zoo.is_cached(spec.name) else "-",
-            spec.description,
-        )
+    if not wide:
+        headers.pop(1)
+        rows = [r[:1] + r[2:] for r in rows]
+    table = narrow_table(f"models (cache: {zoo.models_dir})", headers, rows)
     console.print(table)
 
 

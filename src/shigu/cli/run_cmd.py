@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from shigu.cli._common import check_output_path, console, console_err
+from shigu.core.errors import ConfigError
 
 HELP = """Run a pipeline: sources → detector → tracker → zones/lines/rules → events in the store,
 snapshots/clips on disk, and the configured sinks (JSONL, webhook, MQTT, annotated video).
@@ -53,6 +54,15 @@ def run(
 
     check_output_path(summary_json, (".json",), "--summary-json")
     cfg = load_config(config)
+    from shigu.pipeline.checks import check_config
+
+    problems = check_config(cfg, sources=False)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        err = ConfigError(
+            f"{config}: {problems[0]}{more}", "run `shigu config validate FILE` for all"
+        )
+        raise err
     if ray_address is not None:
         from shigu.scale.streams import run_on_ray
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -100,6 +103,50 @@ def users_list(config: Path = typer.Option(..., "--config", help="The pipeline c
     try:
         for user in Accounts(store.engine).users():
             console.print(f"{user.name}\t{user.role}")
+    finally:
+        store.close()
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str = typer.Argument(..., help="User name."),
+    config: Path = typer.Option(..., "--config", help="The pipeline config (its store URL)."),
+    password: str = typer.Option(
+        ...,
+        "--password",
+        prompt="New password",
+        hide_input=True,
+        confirmation_prompt=True,
+        help="At least 8 characters (asked for when not given).",
+    ),
+) -> None:
+    """Set a user's password; their browser sessions end."""
+    with _accounts(config) as accounts:
+        accounts.set_password(name, password)
+    console.print(f"password of {name} changed; their sessions were ended")
+
+
+@users_app.command("delete")
+def users_delete(
+    name: str = typer.Argument(..., help="User name."),
+    config: Path = typer.Option(..., "--config", help="The pipeline config (its store URL)."),
+) -> None:
+    """Delete a user: their sessions end and their API tokens are revoked."""
+    with _accounts(config) as accounts:
+        if not accounts.delete_user(name):
+            raise InputError(f"no user {name!r}", "see `shigu users list --config CONFIG`")
+    console.print(f"user {name} deleted; sessions ended, tokens revoked")
+
+
+@contextmanager
+def _accounts(config: Path) -> Iterator[Any]:
+    from shigu.pipeline import load_config
+    from shigu.server.auth import Accounts
+    from shigu.store import EventStore
+
+    store = EventStore(load_config(config).store.url)
+    try:
+        yield Accounts(store.engine)
     finally:
         store.close()
 

@@ -8,7 +8,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from shigu.cli._common import check_output_path, console, progress_bar, require_images, split_out
+from shigu.cli._common import (
+    check_output_path,
+    console,
+    default_outputs,
+    progress_bar,
+    require_images,
+    split_out,
+)
 from shigu.cli._video_job import run_video_job
 from shigu.cli.detect import SOURCE_HELP, print_report
 from shigu.core.errors import InputError
@@ -64,6 +71,30 @@ def track(
     lost_buffer: int | None = typer.Option(
         None, "--lost-buffer", help="Frames (at 30 fps) a lost track is kept."
     ),
+    track_thresh: float | None = typer.Option(
+        None,
+        "--track-thresh",
+        min=0.0,
+        max=1.0,
+        help="Score for the first association (ByteTrack's high threshold; preset: 0.5).",
+    ),
+    new_track_thresh: float | None = typer.Option(
+        None,
+        "--new-track-thresh",
+        min=0.0,
+        max=1.0,
+        help="Score an unmatched box needs to start a track (preset: 0.6). Lower it when "
+        "objects the detector scores lower never get an id.",
+    ),
+    match_iou: float | None = typer.Option(
+        None, "--match-iou", min=0.0, max=1.0, help="Minimum IoU to match a track (preset: 0.3)."
+    ),
+    tracker_config: Path | None = typer.Option(
+        None,
+        "--tracker-config",
+        help="YAML of tracker settings (any of `shigu.track.TrackerConfig`'s fields), "
+        "as Ultralytics' tracker YAML; options above win.",
+    ),
     cmc: bool = typer.Option(False, "--cmc", help="Compensate camera motion (moving cameras)."),
     reid: str | None = typer.Option(
         None, "--reid", help="ReID model for re-identification (e.g. person-reid-0288); slower."
@@ -72,8 +103,19 @@ def track(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, tensorrt, openvino, auto."),
     max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
+    save: bool = typer.Option(
+        True,
+        "--save/--no-save",
+        help="With no output options, save video, JSONL and MOT rows to runs/track/NAME/.",
+    ),
 ) -> None:
-    overrides: dict[str, Any] = {} if lost_buffer is None else {"lost_buffer": lost_buffer}
+    overrides = _tracker_overrides(
+        tracker_config,
+        lost_buffer=lost_buffer,
+        high_thresh=track_thresh,
+        new_track_thresh=new_track_thresh,
+        match_iou=match_iou,
+    )
     if tracker not in PRESETS and tracker != "default":
         create_tracker(tracker)  # raises the clear error
     if (source is None) == (mot is None):
@@ -97,6 +139,11 @@ def track(
         model, format=format, device=device, conf=conf, classes=classes, threads=threads
     )
     src = open_source(source, stride=stride)
+    if save and out is None and out_dir is None and jsonl is None and mot_txt is None:
+        chosen = default_outputs("track", source, src, with_mot=True)
+        out, out_dir, jsonl = chosen.get("out"), chosen.get("out_dir"), chosen["jsonl"]
+        mot_txt = chosen["mot_txt"]
+        console.print(f"saving to {jsonl.parent}/ (--no-save to skip)", highlight=False)
     require_images(src, out_dir)
     trk = create_tracker(tracker, src.output_fps or 30.0, cmc=cmc, reid=reid, **overrides)
     report = run_video_job(
@@ -115,6 +162,26 @@ def track(
     print_report(report, "track")
     if report.truncated is not None:
         raise report.truncated
+
+
+def _tracker_overrides(path: Path | None, **options: Any) -> dict[str, Any]:
+    """Tracker settings from ``--tracker-config`` then the command-line options."""
+    overrides: dict[str, Any] = {}
+    if path is not None:
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise InputError(f"cannot read --tracker-config {path} ({exc})", "") from None
+        if not isinstance(data, dict):
+            raise InputError(
+                f"--tracker-config {path} is not a mapping of settings",
+                "write e.g. `new_track_thresh: 0.4` one per line",
+            )
+        overrides.update(data)
+    overrides.update({k: v for k, v in options.items() if v is not None})
+    return overrides
 
 
 def _track_mot(root: Path, out: Path, name: str, overrides: dict[str, Any], progress: bool) -> None:

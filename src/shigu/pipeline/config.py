@@ -293,7 +293,11 @@ def parse_config(data: Any, origin: str = "config") -> Config:
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate a YAML config file; relative paths in it stay relative to the CWD."""
+    """Read and validate a YAML config file.
+
+    Relative input paths (source files, model files) are found beside the config file first,
+    then in the working folder; output paths (store, media, sinks) stay relative to the
+    working folder, where `shigu run` is started."""
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}", "pass the path of a YAML file")
@@ -305,4 +309,15 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{p} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p} is not a text file") from None
-    return parse_config(data, str(p))
+    cfg = parse_config(data, str(p))
+    from shigu.pipeline.checks import resolve_input
+
+    base = p.resolve().parent
+    for source in cfg.sources:
+        source.uri = resolve_input(source.uri, base)
+    det = cfg.pipeline.detector
+    if det.model.endswith(".onnx"):
+        det.model = resolve_input(det.model, base)
+    if cfg.pipeline.tracker is not None and cfg.pipeline.tracker.reid:
+        cfg.pipeline.tracker.reid = resolve_input(cfg.pipeline.tracker.reid, base)
+    return cfg

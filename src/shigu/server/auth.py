@@ -81,6 +81,18 @@ class Accounts:
             )
         return User(name, role)
 
+    def set_password(self, name: str, password: str) -> None:
+        """A new password; the user's sessions end (tokens stay: they are revoked on their own)."""
+        if len(password) < 8:
+            raise InputError("password too short", "use at least 8 characters")
+        self._forget()
+        with Session(self.engine) as s, s.begin():
+            row = s.get(UserRow, name)
+            if row is None:
+                raise InputError(f"no user {name!r}", "see `shigu users list`")
+            row.password_hash = _hasher.hash(password)
+            s.execute(delete(SessionRow).where(SessionRow.user == name))
+
     def users(self) -> list[User]:
         with Session(self.engine) as s:
             return [User(r.name, r.role) for r in s.scalars(select(UserRow).order_by(UserRow.name))]
