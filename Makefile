@@ -11,18 +11,39 @@ export SHIGU_MODEL_MIRROR := $(SHIGU_TEST_DATA)/models
 endif
 endif
 
-.PHONY: setup demo test lint typecheck unit system-deps bench clean
+.PHONY: setup demo test lint typecheck unit system-deps bench clean lock lock-check upgrade
 
-$(BIN)/.installed: pyproject.toml
+# Exact versions with hashes (requirements/*.lock, made by scripts/lock.py with uv): a fresh
+# machine gets what CI tested. The demo installs only what the demo needs.
+DEMO_LOCK := requirements/demo.lock
+DEV_LOCK := requirements/dev.lock
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+$(BIN)/.demo-installed: $(DEMO_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEMO_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(BIN)/.installed  ## create .venv with Shigu and its development tools
+$(BIN)/.installed: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@ $(BIN)/.demo-installed
 
-demo: setup  ## detect + track on the bundled sample clip; outputs in shigu-demo/
+setup: $(BIN)/.installed  ## create .venv with Shigu and its development tools (from the lock)
+
+demo: $(BIN)/.demo-installed  ## detect + track on the bundled sample clip; outputs in shigu-demo/
 	$(BIN)/shigu demo
+
+lock-check:  ## fail when pyproject.toml's dependencies changed and the locks were not redone
+	$(PYTHON) scripts/lock.py check
+
+lock: setup  ## re-resolve the lock files after changing dependencies in pyproject.toml
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/lock.py update
+
+upgrade: setup  ## the lock files with the newest releases pyproject.toml allows
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python scripts/lock.py upgrade
 
 system-deps:  ## Debian packages the tests need (RTSP server, PostgreSQL, Mosquitto, Chromium)
 	./scripts/install-system-deps.sh
@@ -37,7 +58,7 @@ typecheck: setup
 unit: setup  ## fast tests only
 	$(BIN)/pytest -m "not slow and not integration" -q
 
-test: setup system-deps lint typecheck  ## the whole suite, as CI runs it
+test: lock-check setup system-deps lint typecheck  ## the whole suite, as CI runs it
 	$(BIN)/pytest -q
 
 bench: setup  ## every benchmark; results go in docs/benchmarks.md
