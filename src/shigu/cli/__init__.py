@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-import click
 import typer
-import typer.exceptions
 from rich.markup import escape
 
 from shigu.cli._common import console, console_err, setup_logging
@@ -77,8 +75,21 @@ def _register() -> None:
 _register()
 
 
-_ABORTS = (click.exceptions.Abort, typer.exceptions.Abort)
-_EXITS = (click.exceptions.Exit, typer.exceptions.Exit)
+def _exception_types() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """Abort and Exit as Typer raises them: its own (Typer 0.29 vendors click) and click's."""
+    aborts: list[type[BaseException]] = [typer.Abort]
+    exits: list[type[BaseException]] = [typer.Exit]
+    try:
+        import click
+    except ModuleNotFoundError:
+        pass
+    else:
+        aborts.append(click.exceptions.Abort)
+        exits.append(click.exceptions.Exit)
+    return tuple(aborts), tuple(exits)
+
+
+_ABORTS, _EXITS = _exception_types()
 
 
 def _usage_error_line(exc: Exception) -> str:

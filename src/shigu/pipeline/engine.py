@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from shigu.analytics import LineSpec, SceneAnalytics, ZoneSpec
-from shigu.annotate import BoxAnnotator, TraceAnnotator
+from shigu.annotate import BoxAnnotator, TraceAnnotator, draw_scene
 from shigu.core.detections import Detections
 from shigu.core.errors import ConfigError, SourceError
 from shigu.core.events import Event, EventEnd
@@ -291,7 +291,11 @@ class Pipeline:
             "height": st.runner.info.height if st.runner.info else None,
         }
 
-    def annotate(self, image: np.ndarray, dets: Detections) -> None:
+    def annotate(self, image: np.ndarray, dets: Detections, source_id: str | None = None) -> None:
+        """Boxes with class, id and score; with ``source_id`` also its zones and lines."""
+        st = self.states.get(source_id) if source_id is not None else None
+        if st is not None:
+            draw_scene(image, st.scene)
         self._boxes.annotate(image, dets)
 
     def _open_sinks(self) -> None:
@@ -406,6 +410,8 @@ class Pipeline:
         now = time.perf_counter()
         if st.first_frame_at is None:
             st.first_frame_at = now
+            if st.scene.heatmap is not None and st.scene.heatmap.background is None:
+                st.scene.heatmap.background = frame.image.copy()  # the heatmap over the scene
         t0 = now
         if st.tracker is not None:
             dets = st.tracker.update(dets, frame)
@@ -421,6 +427,7 @@ class Pipeline:
             self._on_frame(frame.source_id, frame.image, dets)
         if st.video is not None:
             image = frame.image.copy()
+            draw_scene(image, st.scene)
             if st.traces is not None:
                 st.traces.annotate(image, dets)
             self._boxes.annotate(image, dets)
@@ -459,7 +466,9 @@ class Pipeline:
         if isinstance(item, Event):
             if self.config.media.snapshots:
                 before = self.media.failures
-                save_snapshots(self.media, item, image)
+                context = image.copy()
+                draw_scene(context, st.scene)  # the full snapshot shows the zone or line too
+                save_snapshots(self.media, item, image, context)
                 if self.media.failures > before:
                     self.metrics.media_failures.inc(self.media.failures - before)
             # committed before anyone hears of it

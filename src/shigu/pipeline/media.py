@@ -19,10 +19,13 @@ def _stem(ev: Event) -> str:
     return f"{ev.source}/{day}/{ev.wall_time.strftime('%H%M%S')}-{ev.type}-{ev.id[:12]}"
 
 
-def save_snapshots(media: MediaStore, ev: Event, image: np.ndarray) -> None:
-    """Full frame with the event's box drawn, and the crop around it; paths set on ``ev``."""
+def save_snapshots(
+    media: MediaStore, ev: Event, image: np.ndarray, context: np.ndarray | None = None
+) -> None:
+    """Full frame (``context``: the frame with the scene drawn) with the event's box, and the
+    crop around the object from the clean frame; paths set on ``ev``."""
     stem = _stem(ev)
-    full = image.copy()
+    full = (context if context is not None else image).copy()
     if ev.box is not None:
         x1, y1, x2, y2 = (round(v) for v in ev.box)
         cv2.rectangle(full, (x1, y1), (x2, y2), (0, 0, 255), 2)

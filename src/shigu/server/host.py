@@ -77,7 +77,7 @@ class EngineHost:
             return
         assert self.pipeline is not None
         canvas = image.copy()
-        self.pipeline.annotate(canvas, dets)
+        self.pipeline.annotate(canvas, dets, source)
         ok, jpeg = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, 75])
         if ok:
             self.hub.publish_frame(source, jpeg.tobytes())
