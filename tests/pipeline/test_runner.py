@@ -36,3 +36,17 @@ def test_stop_before_start_closes_at_once(pets_video: Path) -> None:
     runner.open()
     runner.stop()  # never started: nothing reads, the caller closes
     assert runner.source is not None and runner.source._container is None  # type: ignore[attr-defined]
+
+
+def test_run_progress_total_only_for_files_of_known_length() -> None:
+    from types import SimpleNamespace as NS
+
+    from shigu.cli.run_cmd import files_total
+
+    def state(frames: int | None, live: bool = False, loop: bool = False) -> object:
+        return NS(runner=NS(info=NS(frame_count=frames, live=live), loop=loop))
+
+    assert files_total({"a": state(795), "b": state(300)}, None) == 1095
+    assert files_total({"a": state(795), "b": state(300)}, 100) == 200
+    assert files_total({"a": state(795), "cam": state(None, live=True)}, None) is None
+    assert files_total({"a": state(795, loop=True)}, None) is None

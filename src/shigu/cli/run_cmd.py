@@ -94,12 +94,15 @@ def run(
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     done = threading.Event()
+    ticker = threading.Thread(target=_progress, args=(pipeline, done, max_frames), daemon=True)
     if progress and console_err.is_terminal:
-        threading.Thread(target=_ticker, args=(pipeline, done), daemon=True).start()
+        ticker.start()
     try:
         summary = pipeline.run()
     finally:
         done.set()
+        if ticker.is_alive():
+            ticker.join(timeout=2)  # the bar's last line before the summary
     _print_summary(summary)
     _print_outputs(cfg)
     if summary_json is not None:
@@ -126,10 +129,39 @@ def _print_outputs(cfg: Any) -> None:
             console.print(f"{what} {where}", highlight=False)
 
 
-def _ticker(pipeline: Any, done: threading.Event) -> None:
-    while not done.wait(2.0):
-        parts = [f"{sid}: {st.frames} frames" for sid, st in pipeline.states.items()]
-        console_err.print(" | ".join(parts), highlight=False)
+def files_total(states: dict[str, Any], max_frames: int | None) -> int | None:
+    """Frames the run will process when every source is a file of known length, else None."""
+    total = 0
+    for st in states.values():
+        info = st.runner.info
+        if info is None or info.live or not info.frame_count or st.runner.loop:
+            return None
+        total += min(info.frame_count, max_frames) if max_frames else info.frame_count
+    return total or None
+
+
+def _progress(pipeline: Any, done: threading.Event, max_frames: int | None) -> None:
+    """A bar with total, % and time left for file runs; a frame count per source for live."""
+    from shigu.cli._common import progress_bar
+
+    while not pipeline.states and not done.wait(0.2):
+        pass
+    total = files_total(pipeline.states, max_frames)
+    if total is None:
+        while not done.wait(2.0):
+            parts = [f"{sid}: {st.frames} frames" for sid, st in pipeline.states.items()]
+            console_err.print(" | ".join(parts), highlight=False)
+        return
+    shown = 0
+    with progress_bar("run", total) as bar:
+        while True:
+            finished = done.wait(0.5)
+            frames = sum(st.frames for st in list(pipeline.states.values()))
+            if frames > shown:
+                bar.advance(frames - shown, rate=f"{len(pipeline.states)} source(s)")
+                shown = frames
+            if finished:
+                return
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

@@ -43,7 +43,9 @@ def serve(
     from shigu.server.app import build_context, create_app
 
     cfg = load_config(config)
-    ctx = build_context(cfg, run_engine=not no_engine, secure_cookies=secure_cookies)
+    ctx = build_context(
+        cfg, run_engine=not no_engine, secure_cookies=secure_cookies, config_path=config
+    )
     if not ctx.accounts.users():
         raise InputError(
             "no users yet: nobody could sign in",

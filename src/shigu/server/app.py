@@ -642,11 +642,15 @@ def _shape_dict(kind: str, body: ShapeIn) -> dict[str, Any]:
 
 
 def build_context(
-    config: Any, run_engine: bool = True, secure_cookies: bool = False
+    config: Any,
+    run_engine: bool = True,
+    secure_cookies: bool = False,
+    config_path: Path | None = None,
 ) -> ServerContext:
-    """Store, accounts and (optionally running) engine for a validated pipeline config."""
+    """Store, accounts and (optionally running) engine for a validated pipeline config;
+    with ``config_path``, changes made live are saved to that file."""
     store = EventStore(config.store.url)
-    host = EngineHost(config, LiveHub(), run_engine=run_engine)
+    host = EngineHost(config, LiveHub(), run_engine=run_engine, config_path=config_path)
     if host.pipeline is not None:
         host.pipeline.store.close()
         host.pipeline.store = store  # one store (and connection pool) for engine and API

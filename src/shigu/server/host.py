@@ -11,6 +11,7 @@ import copy
 import logging
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -25,13 +26,52 @@ from shigu.server.live import LiveHub
 log = logging.getLogger(__name__)
 
 
+def save_config(path: Path, data: dict[str, Any]) -> None:
+    """Write the current config over ``path`` atomically, so sources, zones and lines made in
+    the dashboard survive a restart. The file as it was before is kept as ``PATH.bak``, and
+    the user's own first version, comments included, as ``PATH.orig``."""
+    import os
+    import shutil
+    import tempfile
+    from datetime import UTC, datetime
+
+    import yaml
+
+    if path.is_file():
+        original = path.with_name(path.name + ".orig")
+        if not original.exists():
+            shutil.copy2(path, original)
+        shutil.copy2(path, path.with_name(path.name + ".bak"))
+    header = (
+        f"# Written by `shigu serve` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC after a change made "
+        f"in the dashboard or API.\n# The previous file is {path.name}.bak, your own first "
+        f"version {path.name}.orig.\n"
+    )
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 class EngineHost:
     """Owns the running :class:`~shigu.pipeline.Pipeline` and the current config."""
 
-    def __init__(self, config: Config, hub: LiveHub, run_engine: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        hub: LiveHub,
+        run_engine: bool = True,
+        config_path: Path | None = None,
+    ) -> None:
         from shigu.pipeline import Pipeline
 
         self.hub = hub
+        self.config_path = config_path  # changes made live are saved here (None: not saved)
         self._data = config.model_dump(mode="json")
         self.config = config
         self._lock = threading.RLock()
@@ -121,6 +161,8 @@ class EngineHost:
                 self.pipeline.check_bounds(cfg)
             self._data = cfg.model_dump(mode="json")
             self.config = cfg
+            if self.config_path is not None:
+                save_config(self.config_path, self._data)
             return cfg
 
     def put_source(self, source: dict[str, Any], create: bool) -> dict[str, Any]:
