@@ -19,6 +19,8 @@ from tests.conftest import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# screenshots a person can look at after a test run (kept under the repository, ignored by git)
+ARTEFACTS = Path(__file__).resolve().parents[2] / "test-artefacts"
 ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -144,6 +146,22 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
             " return i && i.complete && i.naturalWidth > 0; }",
             timeout=30_000,
         )
+        # The thumbnail shows the whole crop (letterboxed, not cut to fill its box).
+        assert item.locator("img").evaluate("i => getComputedStyle(i).objectFit") == "contain"
+        # The event says its score and where in the video it starts; its thumbnail opens the
+        # full snapshot (with the zone and the box drawn).
+        expect(item.locator(".facts")).to_contain_text("score 0.")
+        expect(item.locator(".facts")).to_contain_text("video 0:")
+        item.locator("img").click()
+        expect(page.locator("#snapshot")).to_be_visible()
+        page.wait_for_function(
+            "() => { const i = document.querySelector('#full');"
+            " return i.complete && i.naturalWidth === 480; }",
+            timeout=30_000,
+        )
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / "dashboard-snapshot.png"))
+        page.click("#close-snapshot")
 
         # Phone-sized screen: the same pages still fit.
         page.set_viewport_size({"width": 390, "height": 844})

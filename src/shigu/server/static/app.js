@@ -56,9 +56,21 @@ let cursor = null;
 function eventItem(e) {
   const thumb = e.has_snapshot ? el("img", {src: `/api/events/${e.id}/snapshot?crop=true`, alt: "snapshot", loading: "lazy"}) : el("span", {class: "muted", text: "no snapshot"});
   const where = e.zone ? `zone ${e.zone}` : e.line ? `line ${e.line}` : "";
+  const attrs = e.attributes || {};
+  const facts = [];
+  if (e.confidence != null) facts.push(`score ${Number(e.confidence).toFixed(2)}`);
+  if (attrs.direction) facts.push(attrs.direction === "in" ? "direction in" : `direction ${attrs.direction}`);
+  for (const [k, v] of Object.entries(attrs)) if (k !== "direction") facts.push(`${k.replaceAll("_", " ")} ${v}`);
+  const media = e.start != null ? `video ${mediaTime(e.start)}` : "";
   const meta = el("div", {class: "meta"},
     el("strong", {text: `${e.type} `}), el("span", {text: `${e.source} ${where} · ${e.class_name || ""} #${e.track_id ?? ""}`}),
+    el("div", {class: "facts", text: [media, ...facts].filter(Boolean).join(" · ")}),
     el("div", {class: "muted", text: new Date(e.wall_time).toLocaleString() + (e.acknowledged_by ? ` · acknowledged by ${e.acknowledged_by}` : "")}));
+  if (e.has_snapshot) {
+    thumb.title = "open the full snapshot";
+    thumb.style.cursor = "zoom-in";
+    thumb.onclick = () => { $("#full").src = `/api/events/${e.id}/snapshot`; $("#snapshot").showModal(); };
+  }
   const li = el("li", {"data-id": e.id, "data-type": e.type, "data-zone": e.zone || ""}, thumb, meta);
   if (e.has_clip) { const b = el("button", {text: "Clip"}); b.onclick = () => { $("#clip").src = `/api/events/${e.id}/clip`; $("#player").showModal(); }; li.append(b); }
   if (me && me.role !== "viewer" && !e.acknowledged_by) {
@@ -84,6 +96,12 @@ async function loadEvents(more = false) {
 $("#filters").addEventListener("submit", (e) => { e.preventDefault(); loadEvents(); });
 $("#more").addEventListener("click", () => loadEvents(true));
 $("#close-player").addEventListener("click", () => { $("#clip").pause(); $("#player").close(); });
+$("#close-snapshot").addEventListener("click", () => $("#snapshot").close());
+// media time: where in the video the event starts (the stream's clock, not the processing one)
+function mediaTime(seconds) {
+  const m = Math.floor(seconds / 60), s = seconds - 60 * m;
+  return `${m}:${s.toFixed(1).padStart(4, "0")}`;
+}
 function connectEvents() {
   const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/ws/events");
   ws.onmessage = (m) => {
