@@ -147,7 +147,7 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
             timeout=30_000,
         )
         # The thumbnail shows the whole crop (letterboxed, not cut to fill its box).
-        assert item.locator("img").evaluate("i => getComputedStyle(i).objectFit") == "contain"
+        expect(item.locator("img")).to_have_css("object-fit", "contain")
         # The event says its score and where in the video it starts; its thumbnail opens the
         # full snapshot (with the zone and the box drawn).
         expect(item.locator(".facts")).to_contain_text("score 0.")
@@ -162,6 +162,16 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTEFACTS / "dashboard-snapshot.png"))
         page.click("#close-snapshot")
+        # Filters are choices: the zone drawn above is offered, and picking a type filters.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#f-zone option')]"
+            ".some(o => o.value === 'walkway')",
+            timeout=15_000,
+        )
+        page.select_option("#f-type", "intrusion")
+        page.select_option("#f-zone", "walkway")
+        page.click("#filters button[type=submit]")
+        expect(page.locator("#timeline li").first).to_have_attribute("data-type", "intrusion")
 
         # Phone-sized screen: the same pages still fit.
         page.set_viewport_size({"width": 390, "height": 844})

@@ -189,11 +189,23 @@ async function loadChart() {
 }
 $("#c-refresh").addEventListener("click", loadChart);
 
+// the zone and line filters offer the ones that exist (free text let typos find nothing)
+async function loadFilterChoices() {
+  const [zones, lines] = await Promise.all([api("/api/zones"), api("/api/lines")]);
+  for (const [sel, items] of [[$("#f-zone"), zones], [$("#f-line"), lines]]) {
+    const keep = sel.value;
+    sel.querySelectorAll("option[data-id]").forEach((o) => o.remove());
+    for (const z of items) sel.append(el("option", {value: z.id, "data-id": "1", text: `${z.id} (${z.source})`}));
+    if (keep) sel.value = keep;
+  }
+}
+
 // ---------------------------------------------------------------- start
 (async () => {
   me = await api("/api/me");
   $("#me").textContent = `${me.name} (${me.role})`;
   if (me.role === "viewer") $("#e-save").disabled = true;
   await loadSources(); setInterval(loadSources, 2000);
+  await loadFilterChoices(); setInterval(loadFilterChoices, 10000);
   await loadEvents(); connectEvents();
 })();
