@@ -173,6 +173,14 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
         page.click("#filters button[type=submit]")
         expect(page.locator("#timeline li").first).to_have_attribute("data-type", "intrusion")
 
+        # The live tile counts today's events; the chart has time and value axes.
+        page.click("nav button[data-tab=live]")
+        expect(page.locator("#tile-gate .today")).to_contain_text("walkway", timeout=20_000)
+        page.click("nav button[data-tab=charts]")
+        expect(page.locator("#chart svg")).to_contain_text("time (local)", timeout=20_000)
+        expect(page.locator("#chart svg")).to_contain_text("events per bucket")
+        page.screenshot(path=str(ARTEFACTS / "dashboard-chart.png"))
+
         # Phone-sized screen: the same pages still fit.
         page.set_viewport_size({"width": 390, "height": 844})
         assert page.evaluate("document.documentElement.scrollWidth") <= 400

@@ -16,6 +16,11 @@ function el(tag, attrs = {}, ...kids) {
   return e;
 }
 
+// text for HTML and SVG: ids come from configs and users, never as markup
+function esc(text) {
+  return String(text).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
+}
+
 // ---------------------------------------------------------------- tabs
 document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
   document.querySelectorAll("nav button, .tab").forEach((x) => x.classList.remove("active"));
@@ -42,6 +47,7 @@ async function loadSources() {
     }
     tile.querySelector(".status").textContent =
       `${s.id} · ${s.connected ? "connected" : "offline"} · ${s.frames} frames · ${s.fps} fps · ${s.dropped} dropped` + (s.error ? ` · ${s.error}` : "");
+    if (!tile.querySelector(".today")) tile.append(el("p", {class: "today muted"}));
   }
   for (const sel of [$("#f-source"), $("#e-source")]) {
     const keep = sel.value;
@@ -174,20 +180,49 @@ async function loadChart() {
   const data = await api(`/api/stats/counts?interval=${$("#c-interval").value}`);
   const keys = [...new Set(data.map((d) => `${d.key} ${d.type}`))];
   const starts = [...new Set(data.map((d) => d.start))].sort();
-  const W = 800, Hh = 300, pad = 30, max = Math.max(1, ...data.map((d) => d.count));
+  const W = 800, Hh = 300, pad = 44, max = Math.max(1, ...data.map((d) => d.count));
   const colours = ["#3fa7ff", "#ffb000", "#5ad17a", "#ff5c5c", "#c08bff", "#00d0ff"];
-  const bw = (W - 2 * pad) / Math.max(1, starts.length) / Math.max(1, keys.length);
-  let svg = `<svg viewBox="0 0 ${W} ${Hh + 40}" role="img" aria-label="event counts">`;
+  const bw = (W - pad - 10) / Math.max(1, starts.length) / Math.max(1, keys.length);
+  let svg = `<svg viewBox="0 0 ${W} ${Hh + 60}" role="img" aria-label="event counts">`;
+  // value axis: gridlines and labels at 0, half and the maximum
+  for (const v of [0, Math.round(max / 2), max]) {
+    const y = Hh - (Hh - 20) * v / max;
+    svg += `<line x1="${pad}" x2="${W - 10}" y1="${y}" y2="${y}" stroke="#2a3440"/><text x="${pad - 6}" y="${y + 4}" fill="#8a96a3" font-size="11" text-anchor="end">${v}</text>`;
+  }
+  svg += `<text x="12" y="${Hh / 2}" fill="#8a96a3" font-size="11" transform="rotate(-90 12 ${Hh / 2})" text-anchor="middle">events per bucket</text>`;
   data.forEach((d) => {
     const i = starts.indexOf(d.start), k = keys.indexOf(`${d.key} ${d.type}`);
-    const h = (Hh - pad) * d.count / max, x = pad + (i * keys.length + k) * bw;
-    svg += `<rect x="${x}" y="${Hh - h}" width="${Math.max(1, bw - 1)}" height="${h}" fill="${colours[k % colours.length]}"><title>${d.key} ${d.type}: ${d.count} at ${d.start}</title></rect>`;
+    const h = (Hh - 20) * d.count / max, x = pad + (i * keys.length + k) * bw;
+    svg += `<rect x="${x}" y="${Hh - h}" width="${Math.max(1, bw - 1)}" height="${h}" fill="${colours[k % colours.length]}"><title>${esc(`${d.key} ${d.type}: ${d.count} at ${d.start}`)}</title></rect>`;
   });
-  keys.forEach((k, i) => { svg += `<text x="${pad + i * 160}" y="${Hh + 30}" fill="${colours[i % colours.length]}" font-size="12">${k.replace(/</g, "&lt;")}</text>`; });
-  svg += `<text x="2" y="14" fill="#8a96a3" font-size="12">max ${max}</text></svg>`;
+  // time axis: first, middle and last bucket, in local time
+  const ticks = [...new Set([0, Math.floor((starts.length - 1) / 2), starts.length - 1])].filter((i) => i >= 0);
+  for (const i of ticks) {
+    const x = pad + (i * keys.length + keys.length / 2) * bw;
+    const t = new Date(starts[i]).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    svg += `<text x="${x}" y="${Hh + 16}" fill="#8a96a3" font-size="11" text-anchor="middle">${esc(t)}</text>`;
+  }
+  svg += `<text x="${(W + pad) / 2}" y="${Hh + 32}" fill="#8a96a3" font-size="11" text-anchor="middle">time (local)</text>`;
+  keys.forEach((k, i) => { svg += `<text x="${pad + i * 160}" y="${Hh + 52}" fill="${colours[i % colours.length]}" font-size="12">${esc(k)}</text>`; });
+  svg += "</svg>";
   $("#chart").innerHTML = data.length ? svg : "<p class='muted'>no events in the last 24 hours</p>";
 }
 $("#c-refresh").addEventListener("click", loadChart);
+
+// each live tile: today's events per zone and line (crossings by direction)
+async function loadTodayCounts() {
+  const midnight = new Date(); midnight.setHours(0, 0, 0, 0);
+  for (const s of sources) {
+    const q = new URLSearchParams({interval: "86400", since: midnight.toISOString(), source: s.id});
+    const buckets = await api("/api/stats/counts?" + q);
+    const per = {};
+    for (const b of buckets) per[b.key] = (per[b.key] || 0) + b.count;
+    const total = Object.values(per).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(per).map(([k, n]) => `${k} ${n}`).join(" · ");
+    const p = document.querySelector(`#tile-${CSS.escape(s.id)} .today`);
+    if (p) p.textContent = `today: ${total} events` + (parts ? ` (${parts})` : "");
+  }
+}
 
 // the zone and line filters offer the ones that exist (free text let typos find nothing)
 async function loadFilterChoices() {
@@ -207,5 +242,6 @@ async function loadFilterChoices() {
   if (me.role === "viewer") $("#e-save").disabled = true;
   await loadSources(); setInterval(loadSources, 2000);
   await loadFilterChoices(); setInterval(loadFilterChoices, 10000);
+  await loadTodayCounts(); setInterval(loadTodayCounts, 10000);
   await loadEvents(); connectEvents();
 })();
