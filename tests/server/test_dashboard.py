@@ -176,6 +176,14 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
         # The live tile counts today's events; the chart has time and value axes.
         page.click("nav button[data-tab=live]")
         expect(page.locator("#tile-gate .today")).to_contain_text("walkway", timeout=20_000)
+        # A camera's own page: its live view, status and recent events.
+        page.click("#tile-gate img")
+        expect(page.locator("#camera")).to_be_visible()
+        expect(page.locator("#cam-title")).to_have_text("gate")
+        expect(page.locator("#cam-events li").first).to_be_visible(timeout=20_000)
+        page.wait_for_function("document.querySelector('#cam-view').naturalWidth === 480")
+        page.screenshot(path=str(ARTEFACTS / "dashboard-camera.png"))
+        page.click("#cam-back")
         page.click("nav button[data-tab=charts]")
         expect(page.locator("#chart svg")).to_contain_text("time (local)", timeout=20_000)
         expect(page.locator("#chart svg")).to_contain_text("events per bucket")

@@ -44,7 +44,8 @@ def color_for(key: int) -> tuple[int, int, int]:
 
 
 class BoxAnnotator:
-    """Draws boxes with ``class score`` (and ``#id`` when tracked) labels, and landmarks."""
+    """Draws boxes labelled ``#id class score`` (``class score`` when untracked), and
+    landmarks."""
 
     def __init__(
         self,
@@ -68,7 +69,8 @@ class BoxAnnotator:
             color = color_for(tid if (self.color_by_track and tid >= 0) else cls)
             cv2.rectangle(image, (x1, y1), (x2, y2), color, self.thickness, cv2.LINE_AA)
             name = self.labels[cls] if 0 <= cls < len(self.labels) else str(cls)
-            text = f"#{tid} {name}" if tid >= 0 else f"{name} {detections.confidence[i]:.2f}"
+            score = f"{detections.confidence[i]:.2f}"
+            text = f"#{tid} {name} {score}" if tid >= 0 else f"{name} {score}"
             (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, self.font_scale, 1)
             ty = max(y1, th + base + 2)
             cv2.rectangle(image, (x1, ty - th - base - 2), (x1 + tw + 4, ty), color, -1)

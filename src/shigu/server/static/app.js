@@ -41,8 +41,10 @@ async function loadSources() {
     let tile = document.getElementById("tile-" + s.id);
     if (!tile) {
       tile = el("div", {class: "tile", id: "tile-" + s.id},
-        el("img", {src: `/api/sources/${encodeURIComponent(s.id)}/mjpeg`, alt: s.id}),
+        el("img", {src: `/api/sources/${encodeURIComponent(s.id)}/mjpeg`, alt: s.id, title: "open this camera"}),
         el("p", {class: "status"}));
+      const sid = s.id;
+      tile.querySelector("img").onclick = () => openCamera(sid);
       grid.append(tile);
     }
     tile.querySelector(".status").textContent =
@@ -209,6 +211,32 @@ async function loadChart() {
 }
 $("#c-refresh").addEventListener("click", loadChart);
 
+// one camera's page: its live view (zones and counts drawn), status and recent events
+let cameraId = null;
+async function openCamera(id) {
+  cameraId = id;
+  document.querySelectorAll("nav button, .tab").forEach((x) => x.classList.remove("active"));
+  $("#camera").classList.add("active");
+  $("#cam-title").textContent = id;
+  $("#cam-view").src = `/api/sources/${encodeURIComponent(id)}/mjpeg`;
+  location.hash = "camera=" + encodeURIComponent(id);
+  await refreshCamera();
+}
+async function refreshCamera() {
+  if (!cameraId || !$("#camera").classList.contains("active")) return;
+  const s = sources.find((x) => x.id === cameraId);
+  const today = document.querySelector(`#tile-${CSS.escape(cameraId)} .today`);
+  if (s) $("#cam-status").textContent = `${s.connected ? "connected" : "offline"} · ${s.frames} frames · ${s.fps} fps` + (today && today.textContent ? ` · ${today.textContent}` : "") + (s.error ? ` · ${s.error}` : "");
+  const page = await api("/api/events?" + new URLSearchParams({source: cameraId, limit: "20"}));
+  $("#cam-events").replaceChildren(...page.items.map(eventItem));
+}
+$("#cam-back").addEventListener("click", () => {
+  cameraId = null; $("#cam-view").removeAttribute("src"); location.hash = "";
+  document.querySelectorAll(".tab").forEach((x) => x.classList.remove("active"));
+  $("#live").classList.add("active"); document.querySelector("nav button[data-tab=live]").classList.add("active");
+});
+setInterval(refreshCamera, 3000);
+
 // each live tile: today's events per zone and line (crossings by direction)
 async function loadTodayCounts() {
   const midnight = new Date(); midnight.setHours(0, 0, 0, 0);
@@ -244,4 +272,6 @@ async function loadFilterChoices() {
   await loadFilterChoices(); setInterval(loadFilterChoices, 10000);
   await loadTodayCounts(); setInterval(loadTodayCounts, 10000);
   await loadEvents(); connectEvents();
+  const wanted = new URLSearchParams(location.hash.slice(1)).get("camera");
+  if (wanted) openCamera(wanted);  // a camera page can be bookmarked
 })();
