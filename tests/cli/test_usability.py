@@ -102,3 +102,30 @@ def test_bracketed_text_survives_in_messages(tmp_path: Path) -> None:
     """Rich markup must not eat `[...]`: install hints read `shigu[spatial]`, paths `a[1]`."""
     proc = run_cli("pcd", "info", tmp_path / "scan[1].ply")
     assert_one_line_error(proc, "scan[1].ply", 2)
+
+
+def test_ctrl_c_on_detect_says_what_it_wrote(pets_video: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.cli import SHIGU
+
+    out = tmp_path / "d.jsonl"
+    proc = subprocess.Popen(
+        [*SHIGU, "detect", str(pets_video), "--jsonl", str(out), "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 2000):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert f"wrote jsonl: {out}" in stdout and "interrupted" in stdout
+    assert 0 < len(out.read_text().splitlines()) < 795

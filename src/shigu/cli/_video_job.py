@@ -39,6 +39,7 @@ class JobReport:
     detections: Counter[str] = field(default_factory=Counter)
     tracks: Counter[str] = field(default_factory=Counter)  # unique track ids per class
     truncated: SourceTruncatedError | None = None
+    interrupted: bool = False  # stopped by Ctrl-C: the outputs hold what was done until then
     outputs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -128,6 +129,8 @@ def run_video_job(
                     break
     except SourceTruncatedError as exc:
         report.truncated = exc
+    except KeyboardInterrupt:
+        report.interrupted = True
     finally:
         report.seconds = time.perf_counter() - started
         if video is not None:

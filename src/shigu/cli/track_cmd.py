@@ -160,6 +160,9 @@ def track(
         out_dir=out_dir,
     )
     print_report(report, "track")
+    if report.interrupted:
+        console.print("interrupted: the outputs above hold the frames done so far")
+        raise typer.Exit(130)
     if report.truncated is not None:
         raise report.truncated
 
