@@ -136,6 +136,32 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
         expect(page.locator("#e-msg")).to_have_text("saved zone walkway")
         expect(page.locator("#shapes")).to_contain_text("zone walkway")
 
+        # Edit a saved zone: add a crowding rule's parameter; a line with classes.
+        page.click("button[data-edit='zones:walkway']")
+        expect(page.locator("#e-msg")).to_have_text("editing zone walkway")
+        page.select_option("#e-rule", "crowding")
+        page.fill("#p-max_count", "2")
+        page.click("#e-save")
+        expect(page.locator("#shapes")).to_contain_text("zone walkway (crowding)")
+        page.select_option("#e-kind", "lines")
+        for x, y in ((240, 60), (240, 350)):
+            canvas.click(position={"x": x * sx, "y": y * sy})
+        page.fill("#e-id", "middle")
+        page.fill("#e-classes", "person")
+        page.click("#e-save")
+        expect(page.locator("#shapes")).to_contain_text("line middle")
+        zones = page.evaluate("fetch('/api/zones').then(r => r.json())")
+        rule = next(z for z in zones if z["id"] == "walkway")["rules"][0]
+        assert rule["type"] == "crowding" and rule["max_count"] == 2, rule
+        lines = page.evaluate("fetch('/api/lines').then(r => r.json())")
+        assert next(ln for ln in lines if ln["id"] == "middle")["classes"] == ["person"]
+        # back to the intrusion rule the timeline step below waits for
+        page.click("button[data-edit='zones:walkway']")
+        page.select_option("#e-rule", "intrusion")
+        page.fill("#e-seconds", "0.5")
+        page.click("#e-save")
+        expect(page.locator("#shapes")).to_contain_text("zone walkway (intrusion)")
+
         # Timeline: the intrusion event for the new zone arrives (pushed over the WebSocket).
         page.click("nav button[data-tab=events]")
         item = page.locator("#timeline li[data-type=intrusion][data-zone=walkway]").first

@@ -138,8 +138,43 @@ async function loadEditor() {
   for (const [kind, items] of Object.entries(editorShapes)) for (const s of items) {
     const del = el("button", {text: "Delete"});
     del.onclick = async () => { await api(`/api/${kind}/${encodeURIComponent(s.id)}`, {method: "DELETE"}); loadEditor(); };
-    list.append(el("li", {}, el("span", {text: `${kind.slice(0, -1)} ${s.id} `}), del));
+    const edit = el("button", {text: "Edit", "data-edit": `${kind}:${s.id}`});
+    edit.onclick = () => editShape(kind, s);
+    const rules = kind === "zones" ? ` (${s.rules.map((r) => r.type).join(", ") || "no rule"})` : "";
+    list.append(el("li", {}, el("span", {text: `${kind.slice(0, -1)} ${s.id}${rules} `}), edit, del));
   }
+  draw();
+}
+
+// each rule type's own parameters, with the config's defaults
+const RULE_PARAMS = {
+  intrusion: [], loitering: [],
+  crowding: [["max_count", "number", 3]],
+  wrong_way: [["direction", "text", "0,1"], ["min_distance", "number", 20]],
+  stopped: [["max_move", "number", 10]],
+  speeding: [["max_kmh", "number", 50]],
+};
+function showParams(values = {}) {
+  const box = $("#e-params"); box.replaceChildren();
+  for (const [name, type, initial] of RULE_PARAMS[$("#e-rule").value] || []) {
+    let v = values[name] ?? initial;
+    if (Array.isArray(v)) v = v.join(",");
+    box.append(el("input", {id: `p-${name}`, type, value: String(v), title: name.replaceAll("_", " "), placeholder: name, step: "any"}));
+  }
+}
+$("#e-rule").addEventListener("change", () => showParams());
+showParams();
+let editing = null;  // "zones:ID" while a saved shape is being changed
+function editShape(kind, s) {
+  editing = `${kind}:${s.id}`;
+  $("#e-kind").value = kind; $("#e-id").value = s.id;
+  points = (kind === "zones" ? s.polygon : s.points).map((p) => [...p]);
+  const rule = kind === "zones" ? (s.rules[0] || {}) : {};
+  $("#e-classes").value = ((kind === "zones" ? rule.classes : s.classes) || []).join(",");
+  if (kind === "zones" && rule.type) {
+    $("#e-rule").value = rule.type; $("#e-seconds").value = rule.min_seconds ?? 0; showParams(rule);
+  }
+  $("#e-msg").textContent = `editing ${kind.slice(0, -1)} ${s.id}`;
   draw();
 }
 let editorShapes = {zones: [], lines: []};
@@ -165,15 +200,22 @@ $("#e-save").addEventListener("click", async () => {
   const kind = $("#e-kind").value, id = $("#e-id").value.trim();
   const classes = $("#e-classes").value.split(",").map((s) => s.trim()).filter(Boolean);
   const body = {id, source: $("#e-source").value};
+  const update = editing === `${kind}:${id}`;
   if (kind === "zones") {
-    const rule = {type: $("#e-rule").value, min_seconds: parseFloat($("#e-seconds").value || "0")};
+    const rule = {type: $("#e-rule").value};
+    if (rule.type !== "speeding") rule.min_seconds = parseFloat($("#e-seconds").value || "0");
     if (classes.length) rule.classes = classes;
-    if (rule.type === "crowding") rule.max_count = 3;
-    body.polygon = points; body.rules = [rule];
+    for (const [name, type] of RULE_PARAMS[rule.type]) {
+      const raw = $(`#p-${name}`).value;
+      rule[name] = name === "direction" ? raw.split(",").map(Number) : type === "number" ? Number(raw) : raw;
+    }
+    const before = update ? editorShapes.zones.find((z) => z.id === id) : null;
+    body.polygon = points; body.rules = [rule, ...((before && before.rules.slice(1)) || [])];
   } else { body.points = points; if (classes.length) body.classes = classes; }
   try {
-    await api(`/api/${kind}`, {method: "POST", body: JSON.stringify(body)});
-    $("#e-msg").textContent = `saved ${kind.slice(0, -1)} ${id}`; points = []; loadEditor();
+    const path = update ? `/api/${kind}/${encodeURIComponent(id)}` : `/api/${kind}`;
+    await api(path, {method: update ? "PUT" : "POST", body: JSON.stringify(body)});
+    $("#e-msg").textContent = `saved ${kind.slice(0, -1)} ${id}`; points = []; editing = null; loadEditor();
   } catch (err) { $("#e-msg").textContent = "not saved: " + err.message; }
 });
 
