@@ -94,8 +94,10 @@ def _run(
     import time
 
     started = time.perf_counter()
-    with progress_bar(task, len(todo)) as bar:
-        for result in results:
+    expected = _expected_frames(todo, max_frames, stride) if task != "inspect" else None
+    unit = "frames" if expected else "inputs"
+    with progress_bar(f"{task} ({unit})", expected or len(todo)) as bar:
+        for done_count, result in enumerate(results, 1):
             frames += int(result.get("frames") or 0)
             if result["status"] != "done":
                 failed += 1
@@ -104,7 +106,8 @@ def _run(
                     f"{escape(str(result.get('error')))}"
                 )
             elapsed = time.perf_counter() - started
-            bar.advance(1, rate=f"{frames / elapsed:.1f} frames/s" if elapsed else "")
+            rate = f"{frames / elapsed:.1f} frames/s, {done_count}/{len(todo)} inputs"
+            bar.advance(int(result.get("frames") or 0) if expected else 1, rate=rate)
     console.print(
         f"{len(todo) - failed} input(s) done, {failed} failed, {frames} frames → {out}",
         markup=False,
@@ -112,6 +115,32 @@ def _run(
     _combine(task, out, inputs)
     if failed:
         raise typer.Exit(1)
+
+
+def _expected_frames(inputs: list[str], max_frames: int | None, stride: int) -> int | None:
+    """Frames the run will process, from each local input's header (None when unknown, e.g.
+    a remote URL or a stream): the bar then counts frames, not whole inputs."""
+    from shigu.core.errors import ShiguError
+    from shigu.scale.inputs import _is_local
+    from shigu.sources import open_source
+
+    total = 0
+    for uri in inputs:
+        if not _is_local(uri):
+            return None
+        try:
+            src = open_source(uri)
+        except ShiguError:
+            continue  # reported when processed
+        try:
+            count = src.info.frame_count
+        finally:
+            src.close()
+        if not count:
+            return None
+        count = -(-count // max(1, stride))
+        total += min(count, max_frames) if max_frames else count
+    return total or None
 
 
 def _combine(task: str, out: Path, inputs: list[str]) -> None:
