@@ -164,3 +164,18 @@ def test_probe_checks_geometry_and_paths_resolve_beside_the_config(
     assert plain.returncode == 0, plain.stderr  # geometry needs the frame size: --probe
     probed = run_cli("config", "validate", config, "--probe", cwd=tmp_path)
     assert probed.returncode == 5 and "outside the 480x360 frame" in probed.stderr
+
+
+def test_unreadable_yaml_is_a_config_error_not_a_traceback(tmp_path: Path) -> None:
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("sources: [{id: a, uri: x, fps: 1" + "0" * 5000 + "}]\n")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 3000 + "]" * 3000 + "\n")
+    for path, text in ((huge, "too many digits"), (deep, "nested too deeply")):
+        assert_one_line_error(run_cli("config", "validate", path), text, code=5)
+    queue = tmp_path / "q.yaml"
+    queue.write_text(
+        yaml.safe_dump({"sources": [{"id": "a", "uri": "x"}], "pipeline": {"queue": 100000}})
+    )
+    proc = run_cli("config", "validate", queue)
+    assert proc.returncode == 5 and "pipeline.queue" in proc.stderr

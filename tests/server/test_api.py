@@ -117,6 +117,11 @@ def test_public_routes(api: Api) -> None:
     assert anon.get("/", follow_redirects=False).status_code == 303
     assert "Sign in" in anon.get("/login").text
     assert anon.get("/static/app.js").status_code == 200
+    page = anon.get("/login")
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]  # no inline script
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "<script>" not in page.text
     assert anon.get("/openapi.json").status_code == 404  # only behind auth, at /api/openapi.json
     assert anon.get("/docs").status_code == 404
 

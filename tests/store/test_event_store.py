@@ -142,3 +142,13 @@ def test_media_atomic_write_retention_and_full_disk(tmp_path: Path, monkeypatch)
     assert media.save_jpeg("cam/full.jpg", img) is None
     assert media.failures == 1 and "No space" in (media.last_error or "")
     assert not list((tmp_path / "m/cam").glob(".tmp-*"))  # no half-written files left
+
+
+def test_id_prefix_is_not_a_pattern(tmp_path: Path) -> None:
+    """`%` and `_` in an id prefix are characters, not SQL wildcards."""
+    store = EventStore(f"sqlite:///{tmp_path}/e.db")
+    ev = Event("intrusion", "gate", 1.0)
+    store.add(ev, store.start_run({"sources": []}))
+    assert store.get(ev.id[:6]) is not None
+    assert store.get("%") is None and store.get("_" * 6) is None
+    store.close()

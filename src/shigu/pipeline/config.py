@@ -83,7 +83,7 @@ class PipelineSection(Strict):
     mode: Literal["auto", "file", "live"] = "auto"
     anchor: Literal["bottom_center", "center", "top_center"] = "bottom_center"
     batch: int = Field(4, ge=1, le=64, description="frames per inference batch across sources")
-    queue: int = Field(8, ge=1, description="decoded frames buffered per source")
+    queue: int = Field(8, ge=1, le=1024, description="decoded frames buffered per source")
 
 
 class IntrusionRule(Strict):
@@ -309,6 +309,15 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{p} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{p} is not a text file") from None
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, nesting 1000 deep
+        reason = (
+            "it is nested too deeply"
+            if isinstance(exc, RecursionError)
+            else "it holds a number with too many digits"
+            if "digits" in str(exc)
+            else str(exc)[:120]
+        )
+        raise ConfigError(f"{p} cannot be read: {reason}", "check the file") from None
     cfg = parse_config(data, str(p))
     from shigu.pipeline.checks import resolve_input
 

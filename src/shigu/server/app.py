@@ -51,6 +51,13 @@ from shigu.store.paging import acknowledge, acknowledged_by, event_json, page, p
 
 log = logging.getLogger(__name__)
 COOKIE = "shigu_session"
+# the dashboard loads only its own scripts, styles and media (no inline script), and may not
+# be framed by another site
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
 MAX_BODY = 1 << 20  # 1 MiB: zones, lines and users are small
 STATIC = resources.files("shigu.server") / "static"
 
@@ -111,6 +118,8 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy", CSP)
         return response
 
     @app.exception_handler(ConfigError)

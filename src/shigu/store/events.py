@@ -245,7 +245,9 @@ class EventStore:
             row = s.get(EventRow, event_id)
             if row is None:  # allow a unique prefix, as git does
                 rows = s.scalars(
-                    select(EventRow).where(EventRow.id.startswith(event_id)).limit(2)
+                    select(EventRow)
+                    .where(EventRow.id.startswith(event_id, autoescape=True))
+                    .limit(2)
                 ).all()
                 row = rows[0] if len(rows) == 1 else None
             return _to_event(row) if row is not None else None
