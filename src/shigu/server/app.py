@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response, WebSocket
 from fastapi.exceptions import RequestValidationError
@@ -58,7 +59,22 @@ CSP = (
     "media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
     "form-action 'self'"
 )
-MAX_BODY = 1 << 20  # 1 MiB: zones, lines and users are small
+MAX_BODY = 1 << 20
+
+
+def _too_big() -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"request body over {MAX_BODY} bytes; send less"}, status_code=413
+    )
+
+
+def _nul() -> JSONResponse:
+    """NUL characters are refused everywhere (PostgreSQL cannot store them in text)."""
+    return JSONResponse(
+        {"detail": "the request holds a NUL character (\\u0000); remove it"}, status_code=422
+    )  # 1 MiB: zones, lines and users are small
+
+
 STATIC = resources.files("shigu.server") / "static"
 
 
@@ -112,9 +128,21 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
             except ValueError:
                 return JSONResponse({"detail": "bad Content-Length header"}, status_code=400)
             if too_big:
-                return JSONResponse(
-                    {"detail": f"request body over {MAX_BODY} bytes; send less"}, status_code=413
-                )
+                return _too_big()
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            # count the bytes as they arrive: a chunked body has no Content-Length to trust
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    return _too_big()
+                chunks.append(chunk)
+            body = b"".join(chunks)
+            request._body = body  # handed on to the route (Starlette replays a cached body)
+            if b"\x00" in body or b"\\u0000" in body:
+                return _nul()
+        if "\x00" in unquote(request.url.query) or "\x00" in request.url.path:
+            return _nul()
         response: Response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -221,6 +221,8 @@ class LoginLimiter:
     """At most ``attempts`` failed logins per client address and per user name in ``window``
     seconds; further attempts are refused until the window has passed."""
 
+    MAX_KEYS = 10_000  # addresses and names remembered at once; the oldest go first
+
     def __init__(self, attempts: int = 5, window: float = 60.0) -> None:
         self.attempts = attempts
         self.window = window
@@ -228,10 +230,26 @@ class LoginLimiter:
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
+        """Recent failures of ``key`` (an empty, unstored deque for a key never seen: asking
+        about a name must not make the limiter remember it)."""
+        q = self._fails.get(key)
+        if q is None:
+            return deque()
         while q and now - q[0] > self.window:
             q.popleft()
+        if not q:
+            del self._fails[key]
         return q
+
+    def _prune(self, now: float) -> None:
+        """Forget expired keys; past ``MAX_KEYS`` forget the least recently failed too, so a
+        flood of new names cannot grow memory without bound."""
+        for key in [k for k, q in self._fails.items() if not q or now - q[-1] > self.window]:
+            del self._fails[key]
+        excess = len(self._fails) - self.MAX_KEYS
+        if excess > 0:
+            for key in sorted(self._fails, key=lambda k: self._fails[k][-1])[:excess]:
+                del self._fails[key]
 
     def retry_after(self, *keys: str) -> float:
         """Seconds to wait before another attempt (0: allowed now)."""
@@ -248,7 +266,10 @@ class LoginLimiter:
         now = time.monotonic()
         with self._lock:
             for k in keys:
-                self._recent(k, now).append(now)
+                self._recent(k, now)
+                self._fails.setdefault(k, deque()).append(now)
+            if len(self._fails) > self.MAX_KEYS:
+                self._prune(now)
 
     def succeeded(self, *keys: str) -> None:
         with self._lock:

@@ -42,6 +42,13 @@ class EventFilter:
     offset: int = 0
 
 
+def _utc(when: datetime) -> datetime:
+    """The same instant in UTC (naive times are taken as UTC). Stores keep UTC; SQLite compares
+    the text, so a +08:00 bound must be converted before it reaches the query."""
+
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -265,9 +272,9 @@ class EventStore:
             if value is not None:
                 stmt = stmt.where(col == value)
         if f.since is not None:
-            stmt = stmt.where(EventRow.wall_time >= f.since)
+            stmt = stmt.where(EventRow.wall_time >= _utc(f.since))
         if f.until is not None:
-            stmt = stmt.where(EventRow.wall_time < f.until)
+            stmt = stmt.where(EventRow.wall_time < _utc(f.until))
         return stmt
 
     def query(self, f: EventFilter | None = None) -> list[Event]:

@@ -1,0 +1,72 @@
+"""The fault probe, kept as tests: body limits, NUL characters, time zones, limiter memory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from shigu.core.events import Event
+from shigu.server.auth import LoginLimiter
+from shigu.store import EventFilter, EventStore
+
+
+def test_chunked_body_is_limited_by_the_bytes_read(api) -> None:
+    """No Content-Length (chunked): the 1 MiB limit still holds, anonymously, at sign-in."""
+    client = api.client()
+
+    def chunks():
+        for _ in range(5 * 16):  # 5 MiB in 64 KiB pieces
+            yield b"x" * 65536
+
+    r = client.post(
+        "/api/auth/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413 and "body" in r.json()["detail"]
+    ok = client.post("/api/auth/login", json={"username": "nobody", "password": "x" * 10})
+    assert ok.status_code == 401  # a small body still reaches the route
+
+
+def test_nul_characters_are_refused(api) -> None:
+    anon = api.client()
+    r = anon.post("/api/auth/login", json={"username": "ad\u0000min", "password": "whatever1"})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"]
+    viewer = api.client("viewer")
+    assert viewer.get("/api/events", params={"source": "g\x00ate"}).status_code == 422
+    assert viewer.get("/api/events/export", params={"zone": "\x00"}).status_code == 422
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_time_zone_offsets_are_honoured(backend: str, tmp_path: Path, request) -> None:
+    url = (
+        f"sqlite:///{tmp_path}/e.db"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    store = EventStore(url)
+    run = store.start_run({"sources": []})
+    ev = Event("intrusion", f"tz-{backend}-{tmp_path.name}", 1.0)
+    store.add(ev, run)
+    shanghai = timezone(timedelta(hours=8))
+    now_there = datetime.now(UTC).astimezone(shanghai)
+    window = EventFilter(
+        since=now_there - timedelta(hours=1), until=now_there + timedelta(hours=1), source=ev.source
+    )
+    assert [e.id for e in store.query(window)] == [ev.id]
+    before = EventFilter(until=now_there - timedelta(hours=1), source=ev.source)
+    assert store.query(before) == []
+    store.close()
+
+
+def test_sign_in_limiter_memory_is_bounded() -> None:
+    limiter = LoginLimiter(attempts=5, window=60.0)
+    for i in range(LoginLimiter.MAX_KEYS * 2):
+        limiter.retry_after(f"ip:{i}")  # asking never stores
+    assert len(limiter._fails) == 0
+    for i in range(LoginLimiter.MAX_KEYS + 500):
+        limiter.failed(f"user:{i}")
+    assert len(limiter._fails) <= LoginLimiter.MAX_KEYS
+    for _ in range(5):
+        limiter.failed("user:target")
+    assert limiter.retry_after("user:target") > 0  # the limit itself still works
