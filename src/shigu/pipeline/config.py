@@ -22,6 +22,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MAX_POLYGON_POINTS = 256  # a zone is drawn by hand; thousands of points only slow validation
+
+
 class SourceConfig(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     uri: str
@@ -135,7 +138,7 @@ RuleConfig = Annotated[
 class ZoneConfig(Strict):
     id: str
     source: str
-    polygon: list[Point] = Field(min_length=3)
+    polygon: list[Point] = Field(min_length=3, max_length=MAX_POLYGON_POINTS)
     rules: list[RuleConfig] = Field(default_factory=list)
 
     @field_validator("polygon")

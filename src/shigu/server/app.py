@@ -114,7 +114,8 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         app.add_middleware(
             CORSMiddleware,
             allow_origins=cors_origins,
-            allow_credentials=True,
+            # a wildcard origin never gets credentials: any site could act as the user
+            allow_credentials="*" not in cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
         )
@@ -185,7 +186,9 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
                 )
             if not user.can(role):
                 raise HTTPException(403, f"needs the {role} role; you are {user.role}")
-            uses_cookie = not request.headers.get("authorization")
+            # only a Bearer token exempts from the header: any other Authorization scheme
+            # still means the cookie authenticated this request
+            uses_cookie = not request.headers.get("authorization", "").lower().startswith("bearer ")
             if (
                 uses_cookie
                 and request.method not in ("GET", "HEAD", "OPTIONS")

@@ -66,8 +66,7 @@ class Accounts:
             raise InputError(f"bad user name {name!r}", "use 1-64 letters, digits, _ . @ -")
         if role not in ROLES:
             raise InputError(f"unknown role {role!r}", f"use one of: {', '.join(ROLES)}")
-        if len(password) < 8:
-            raise InputError("password too short", "use at least 8 characters")
+        check_password_strength(password, name)
         with Session(self.engine) as s, s.begin():
             if s.get(UserRow, name) is not None:
                 raise InputError(f"user {name!r} exists", "pick another name or delete it first")
@@ -83,8 +82,7 @@ class Accounts:
 
     def set_password(self, name: str, password: str) -> None:
         """A new password; the user's sessions end (tokens stay: they are revoked on their own)."""
-        if len(password) < 8:
-            raise InputError("password too short", "use at least 8 characters")
+        check_password_strength(password, name)
         self._forget()
         with Session(self.engine) as s, s.begin():
             row = s.get(UserRow, name)
@@ -215,6 +213,26 @@ class Accounts:
     def end_session(self, value: str) -> None:
         with Session(self.engine) as s, s.begin():
             s.execute(delete(SessionRow).where(SessionRow.token_hash == _sha(value)))
+
+
+# the most common passwords of public breach lists (a short list: length does the rest)
+_COMMON = """password password1 password123 12345678 123456789 1234567890 qwerty123 qwertyuiop
+    11111111 00000000 iloveyou abc12345 admin123 administrator letmein1 welcome1 welcome123
+    changeme sunshine1 football1 baseball1 monkey123 dragon123 master123 passw0rd p@ssw0rd
+    shigu123 camera123 security trustno1 superman1 princess1 1q2w3e4r 1qaz2wsx zaq12wsx
+    qwerty12 asdfghjk 87654321 88888888 66666666 a1b2c3d4 aa123456"""
+COMMON_PASSWORDS = frozenset(_COMMON.split())
+
+
+def check_password_strength(password: str, name: str = "") -> None:
+    """At least 8 characters, not a well-known password, not the user name."""
+    if len(password) < 8:
+        raise InputError("password too short", "use at least 8 characters")
+    if password.lower() in COMMON_PASSWORDS or (name and password.lower() == name.lower()):
+        raise InputError(
+            "that password is among the most common ones (or is the user name)",
+            "choose a longer, less guessable password (a few random words work well)",
+        )
 
 
 class LoginLimiter:

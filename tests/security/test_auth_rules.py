@@ -1,0 +1,65 @@
+"""Weak passwords, CSRF with odd Authorization headers, CORS wildcards, huge polygons."""
+
+from __future__ import annotations
+
+import pytest
+
+from shigu.core.errors import ConfigError, InputError
+from shigu.pipeline import parse_config
+from shigu.server.auth import check_password_strength
+from tests.server.conftest import PASSWORD
+
+
+@pytest.mark.parametrize(
+    ("password", "name"),
+    [
+        ("password", "ana"),
+        ("Password1", "ana"),
+        ("12345678", "bo"),
+        ("short", "bo"),
+        ("alicealice", "alicealice"),
+    ],
+)
+def test_weak_passwords_are_refused(password: str, name: str) -> None:
+    with pytest.raises(InputError):
+        check_password_strength(password, name)
+
+
+def test_a_long_passphrase_is_accepted() -> None:
+    check_password_strength("correct horse battery", "alice")
+
+
+def test_csrf_header_needed_with_any_non_bearer_authorization(api) -> None:
+    browser = api.client()
+    r = browser.post("/api/auth/login", json={"username": "operator", "password": PASSWORD})
+    assert r.status_code == 200
+    zone = {"id": "z1", "source": "gate", "polygon": [[0, 0], [50, 0], [50, 50]], "rules": []}
+    forged = browser.post("/api/zones", json=zone, headers={"Authorization": "Basic Zm9vOmJhcg=="})
+    assert forged.status_code == 403 and "X-Requested-With" in forged.json()["detail"]
+
+
+def test_cors_wildcard_never_allows_credentials(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from shigu.server.app import build_context, create_app
+    from tests.server.conftest import make_config
+
+    ctx = build_context(parse_config(make_config(tmp_path)), run_engine=False)
+    client = TestClient(create_app(ctx, cors_origins=["*"]))
+    r = client.options(
+        "/api/me",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert r.headers.get("access-control-allow-credentials") != "true"
+    ctx.store.close()
+
+
+def test_polygons_are_bounded() -> None:
+    ring = [[i % 100, (i * 7) % 100] for i in range(1000)]
+    with pytest.raises(ConfigError, match="polygon"):
+        parse_config(
+            {
+                "sources": [{"id": "a", "uri": "x"}],
+                "zones": [{"id": "z", "source": "a", "polygon": ring}],
+            }
+        )
