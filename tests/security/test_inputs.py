@@ -70,3 +70,16 @@ def test_sign_in_limiter_memory_is_bounded() -> None:
     for _ in range(5):
         limiter.failed("user:target")
     assert limiter.retry_after("user:target") > 0  # the limit itself still works
+
+
+def test_new_sqlite_store_is_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    store = EventStore(f"sqlite:///{tmp_path}/private.db")
+    store.add(Event("intrusion", "gate", 1.0), store.start_run({"sources": []}))
+    for name in ("private.db", "private.db-wal"):
+        path = tmp_path / name
+        if path.exists():
+            assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0, name
+    store.close()

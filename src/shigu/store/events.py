@@ -8,6 +8,7 @@ points at them.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -68,6 +69,11 @@ def make_engine(url: str) -> Engine:
     path = sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise StoreError(f"database folder does not exist: {path.parent}", "create it first")
+    if path is not None and not path.exists():
+        # events, users and password hashes: readable by the owner only (SQLite's WAL and
+        # shared-memory files take the database file's mode)
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     try:
         engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
