@@ -126,3 +126,15 @@ def serve_folder(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def own_postgres_database(postgres_url: str, name: str) -> str:
+    """A database of its own on the session's server: the shared one is counted by others."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + "/" + name

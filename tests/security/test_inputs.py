@@ -10,6 +10,7 @@ import pytest
 from shigu.core.events import Event
 from shigu.server.auth import LoginLimiter
 from shigu.store import EventFilter, EventStore
+from tests.helpers import own_postgres_database
 
 
 def test_chunked_body_is_limited_by_the_bytes_read(api) -> None:
@@ -37,24 +38,12 @@ def test_nul_characters_are_refused(api) -> None:
     assert viewer.get("/api/events/export", params={"zone": "\x00"}).status_code == 422
 
 
-def _own_postgres_database(postgres_url: str, name: str) -> str:
-    """A database of its own on the session's server: the shared one is counted by others."""
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    return postgres_url.rsplit("/", 1)[0] + "/" + name
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_time_zone_offsets_are_honoured(backend: str, tmp_path: Path, request) -> None:
     url = (
         f"sqlite:///{tmp_path}/e.db"
         if backend == "sqlite"
-        else _own_postgres_database(request.getfixturevalue("postgres_url"), "tz_offsets")
+        else own_postgres_database(request.getfixturevalue("postgres_url"), "tz_offsets")
     )
     store = EventStore(url)
     run = store.start_run({"sources": []})

@@ -86,6 +86,8 @@ class BoxAnnotator:
             )
             if detections.keypoints is not None:
                 for px, py in detections.keypoints[i]:
+                    if not (np.isfinite(px) and np.isfinite(py)):
+                        continue  # a landmark the model did not give
                     cv2.circle(image, (int(px), int(py)), 2, (0, 255, 255), -1, cv2.LINE_AA)
         return image
 

@@ -61,6 +61,7 @@ def _register() -> None:
         "inspect",
         "batch",
         "pcd",
+        "pose",
         "doctor",
     ):
         try:

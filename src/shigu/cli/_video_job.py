@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from shigu.annotate import BoxAnnotator, TraceAnnotator
+from shigu.annotate import BoxAnnotator, TraceAnnotator, draw_skeletons
 from shigu.cli._common import progress_bar
 from shigu.core.detections import Detections
 from shigu.core.errors import SourceTruncatedError
@@ -23,7 +23,9 @@ from shigu.detect.stream import detect_stream
 from shigu.io.image_writer import ImageFolderWriter
 from shigu.io.jsonl import JsonlWriter, frame_record
 from shigu.io.video_writer import VideoWriter
+from shigu.pipeline.graph import StageGraph
 from shigu.sources.base import Source
+from shigu.stages import FrameItem
 
 
 class _Tracker(Protocol):
@@ -70,11 +72,15 @@ def run_video_job(
     show_progress: bool = True,
     description: str = "detect",
     out_dir: Path | None = None,
+    graph: StageGraph | None = None,
+    on_frame: Any = None,
 ) -> JobReport:
     """Run detection (and tracking) over ``source`` and write the requested outputs.
 
     For image inputs, JSONL rows name their ``file`` and ``out_dir`` gets one annotated image
-    per input under its own name.
+    per input under its own name. ``graph``: the pipeline's stages (pre before detection,
+    secondary models and post stages after tracking). ``on_frame(frame, dets, path)`` sees
+    every finished frame (collectors such as the COCO keypoint writer).
     """
     report = JobReport()
     paths: list[Path] | None = getattr(source, "paths", None)
@@ -96,9 +102,15 @@ def run_video_job(
     started = time.perf_counter()
     try:
         with progress_bar(description, total, show_progress) as bar:
-            for frame, dets in detect_stream(source, detector, workers=workers):
+            frames = source if graph is None or not graph.pre else map(graph.run_pre, source)
+            for frame, dets in detect_stream(frames, detector, workers=workers):
                 if tracker is not None:
                     dets = tracker.update(dets, frame if need_frames else None)
+                if graph:
+                    item = FrameItem(frame, dets)
+                    graph.run_secondary([item])
+                    graph.run_post([item])
+                    frame, dets = item.frame, item.detections
                 report.frames += 1
                 for c in dets.class_id.tolist():
                     report.detections[labels[c] if 0 <= c < len(labels) else str(c)] += 1
@@ -112,6 +124,8 @@ def run_video_job(
                     lines.write(
                         frame_record(frame, dets, labels, file=None if path is None else str(path))
                     )
+                if on_frame is not None:
+                    on_frame(frame, dets, path)
                 if mot is not None and dets.tracker_id is not None:
                     _write_mot(mot, frame.index + 1, dets)
                 if video is not None or (images is not None and path is not None):
@@ -119,6 +133,8 @@ def run_video_job(
                     if traces is not None:
                         traces.annotate(image, dets)
                     boxes.annotate(image, dets)
+                    if "pose" in dets.data:
+                        draw_skeletons(image, dets.data["pose"])
                     if video is not None:
                         video.write(image)
                     if images is not None and path is not None:

@@ -8,9 +8,11 @@ import typer
 from rich.table import Table
 
 from shigu.cli._common import check_output_path, console
+from shigu.core.errors import InputError
 
 app = typer.Typer(
-    help="Evaluate results: MOT tracking metrics with TrackEval; 3D registration poses.",
+    help="Evaluate results: MOT tracking metrics with TrackEval; keypoint AP (OKS) with "
+    "pycocotools; 3D registration poses.",
     no_args_is_help=True,
 )
 
@@ -121,6 +123,42 @@ def registration(
         console.print(f"success {name}: {100 * rate:.1f}%", highlight=False)
     if json_path:
         json_path.write_text(json.dumps(result, indent=2))
+
+
+KEYPOINTS_HELP = """Keypoint AP and AR by OKS (COCO-17), computed by pycocotools' COCOeval.
+
+GT is a COCO person-keypoints JSON; PRED the COCO keypoint results that
+`shigu pose IMAGES --coco-json PRED` writes (image_id, category_id 1, keypoints [x, y, score]
+x 17, score). Results for images not in GT are ignored.
+
+Example: shigu eval keypoints --gt person_keypoints_val2017.json --pred poses.json
+"""
+
+
+@app.command("keypoints", help=KEYPOINTS_HELP)
+def keypoints(
+    gt: Path = typer.Option(..., "--gt", help="COCO person-keypoints ground truth JSON."),
+    pred: Path = typer.Option(..., "--pred", help="COCO keypoint results JSON."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the metrics as JSON."),
+) -> None:
+    import json
+
+    from shigu.eval.keypoints import keypoint_evaluate, read_json
+
+    check_output_path(json_path, (".json",), "--json")
+    truth = read_json(gt, "ground truth")
+    results = read_json(pred, "predictions")
+    if not isinstance(results, list):
+        raise InputError(f"{pred} is not a list of COCO keypoint results")
+    metrics = keypoint_evaluate(truth, results)
+    table = Table(title=f"OKS keypoint metrics: {len(results)} results", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in metrics.items():
+        table.add_row(name, f"{value:.3f}")
+    console.print(table)
+    if json_path:
+        json_path.write_text(json.dumps(metrics, indent=2))
 
 
 def register(root: typer.Typer) -> None:

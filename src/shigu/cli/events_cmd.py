@@ -12,6 +12,8 @@ import typer
 
 from shigu.cli._common import check_output_path, console
 from shigu.core.errors import InputError
+from shigu.core.events import EVENT_FIELDS, csv_row, event_record
+from shigu.store.paging import iter_events
 
 app = typer.Typer(
     help="Events in the store: list with filters, show one, export to CSV or JSONL.",
@@ -150,40 +152,24 @@ def export(
     class_name: str | None = CLASS,
 ) -> None:
     check_output_path(out, (".csv", ".jsonl"), "export file")
-    events = _open_store(db, config).query(
-        _filter(**{k: v for k, v in locals().items() if k not in ("out", "db", "config")})
-    )
-    rows = [e.to_dict() for e in events]
+    store = _open_store(db, config)
+    f = _filter(**{k: v for k, v in locals().items() if k not in ("out", "db", "config", "store")})
     tmp = out.with_name(out.name + ".part")
+    written = 0
     with tmp.open("w", newline="", encoding="utf-8") as fh:
-        if out.suffix.lower() == ".jsonl":
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        else:
-            fields = [
-                "id",
-                "wall_time",
-                "type",
-                "source",
-                "zone",
-                "line",
-                "track_id",
-                "class_name",
-                "confidence",
-                "start",
-                "end",
-                "frame_index",
-                "attributes",
-                "snapshot",
-                "snapshot_crop",
-                "clip",
-            ]
-            writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer = csv.DictWriter(fh, fieldnames=list(EVENT_FIELDS))
+        if out.suffix.lower() != ".jsonl":
             writer.writeheader()
-            for row in rows:
-                writer.writerow({**row, "attributes": json.dumps(row["attributes"])})
+        # page by page (keyset), oldest first: memory stays flat for any number of events
+        for ev, ack in iter_events(store, f):
+            record = event_record(ev, ack)
+            if out.suffix.lower() == ".jsonl":
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                writer.writerow(csv_row(record))
+            written += 1
     tmp.replace(out)
-    console.print(f"{len(rows)} events written to {out}", highlight=False)
+    console.print(f"{written} events written to {out}", highlight=False)
 
 
 def register(root: typer.Typer) -> None:

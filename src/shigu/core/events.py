@@ -1,11 +1,45 @@
-"""``Event``: something a rule decided happened, with its times, place, track and media."""
+"""``Event``: something a rule decided happened, with its times, place, track and media.
+
+This module is the one event contract. :func:`event_record` is the event as every output
+shows it (store API, SQL-built pages, CSV from the CLI and the API, JSONL, MQTT, WebSocket),
+with the fields of :data:`EVENT_FIELDS` in that order and ``schema`` = :data:`SCHEMA_VERSION`.
+"""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+SCHEMA_VERSION = 2  # 2: box, schema, media paths and flags in every serialisation
+
+# Every serialisation of an event carries these keys, in this order.
+EVENT_FIELDS: tuple[str, ...] = (
+    "schema",
+    "id",
+    "type",
+    "source",
+    "start",  # media seconds from the stream's timestamps
+    "end",  # None while the event goes on
+    "wall_time",  # ISO 8601, UTC: when it was decided
+    "zone",
+    "line",
+    "track_id",
+    "class_name",
+    "confidence",
+    "frame_index",
+    "box",  # [x1, y1, x2, y2] in frame pixels, or None
+    "attributes",  # direction, speed_kmh, pose, plate, temperature, ...
+    "snapshot",  # media paths relative to the media root, or None
+    "snapshot_crop",
+    "clip",
+    "has_snapshot",
+    "has_clip",
+    "acknowledged_by",
+)
+END_FIELDS: tuple[str, ...] = ("schema", "id", "end", "attributes")
 
 
 def new_event_id() -> str:
@@ -39,10 +73,8 @@ class Event:
     wall_time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (ISO wall time)."""
-        out = asdict(self)
-        out["wall_time"] = self.wall_time.isoformat()
-        return out
+        """The event's record (see :func:`event_record`)."""
+        return event_record(self)
 
 
 @dataclass
@@ -54,4 +86,28 @@ class EventEnd:
     attributes: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "end": self.end, "attributes": self.attributes}
+        return {"schema": SCHEMA_VERSION, "id": self.id, "end": self.end,
+                "attributes": self.attributes}  # fmt: skip
+
+
+def event_record(ev: Event, acknowledged_by: str | None = None) -> dict[str, Any]:
+    """The event as every output shows it: :data:`EVENT_FIELDS`, JSON-ready."""
+    data = asdict(ev)
+    data.update(
+        schema=SCHEMA_VERSION,
+        wall_time=ev.wall_time.isoformat(),
+        box=None if ev.box is None else [round(float(v), 2) for v in ev.box],
+        has_snapshot=bool(ev.snapshot),
+        has_clip=bool(ev.clip),
+        acknowledged_by=acknowledged_by,
+    )
+    return {k: data[k] for k in EVENT_FIELDS}
+
+
+def csv_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as a CSV row: the same columns, nested values (box, attributes) as JSON."""
+    return {
+        k: json.dumps(record.get(k), ensure_ascii=False) if k in ("box", "attributes")
+        else record.get(k)
+        for k in EVENT_FIELDS
+    }  # fmt: skip

@@ -10,10 +10,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from shigu.core.errors import ConfigError
 from shigu.core.geometry import polygon_problem
+from shigu.stages.secondary import SecondaryConfig
 
 Point = tuple[float, float]
 
@@ -80,8 +89,36 @@ class TrackerSection(Strict):
         return 0.0 if self.type.startswith("ocsort") else 2.0
 
 
+class PluginStage(Strict):
+    """A stage from an installed plugin (the ``shigu.stages`` entry-point group)."""
+
+    use: str = Field(description="the stage's entry-point name")
+    options: dict[str, Any] = Field(default_factory=dict)
+    _typed: BaseModel | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _known(self) -> PluginStage:
+        from shigu.stages import stage_options
+
+        try:
+            self._typed = stage_options(self.use, self.options)
+        except ConfigError as exc:
+            raise ValueError(exc.message + (f"; {exc.hint}" if exc.hint else "")) from None
+        return self
+
+    @property
+    def typed_options(self) -> BaseModel:
+        """The options as the stage's own pydantic model."""
+        assert self._typed is not None
+        return self._typed
+
+
 class PipelineSection(Strict):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    secondary: list[SecondaryConfig] = Field(
+        default_factory=list, description="models run on crops of the tracked objects"
+    )
+    stages: list[PluginStage] = Field(default_factory=list, description="plugin stages")
     tracker: TrackerSection | None = Field(default_factory=TrackerSection)
     mode: Literal["auto", "file", "live"] = "auto"
     anchor: Literal["bottom_center", "center", "top_center"] = "bottom_center"
@@ -330,6 +367,9 @@ def load_config(path: str | Path) -> Config:
     det = cfg.pipeline.detector
     if det.model.endswith(".onnx"):
         det.model = resolve_input(det.model, base)
+    for sec in cfg.pipeline.secondary:
+        if sec.model.endswith(".onnx"):
+            sec.model = resolve_input(sec.model, base)
     if cfg.pipeline.tracker is not None and cfg.pipeline.tracker.reid:
         cfg.pipeline.tracker.reid = resolve_input(cfg.pipeline.tracker.reid, base)
     return cfg

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from shigu.analytics import LineSpec, SceneAnalytics, ZoneSpec
-from shigu.annotate import BoxAnnotator, TraceAnnotator, draw_scene
+from shigu.annotate import BoxAnnotator, TraceAnnotator, draw_scene, draw_skeletons
 from shigu.core.detections import Detections
 from shigu.core.errors import ConfigError, SourceError
 from shigu.core.events import Event, EventEnd
@@ -32,10 +32,12 @@ from shigu.detect.base import Detector
 from shigu.detect.stream import Prepared, throughput_plan
 from shigu.io.video_writer import VideoWriter
 from shigu.pipeline.config import Config, SourceConfig
+from shigu.pipeline.graph import StageGraph
 from shigu.pipeline.media import ClipRecorder, save_snapshots, write_clip
 from shigu.pipeline.metrics import PipelineMetrics
 from shigu.pipeline.runner import SourceRunner
 from shigu.pipeline.sinks import JsonlSink, MqttSink, Sink, WebhookSink
+from shigu.stages import FrameItem, StageContext
 from shigu.store import EventStore, MediaStore
 from shigu.track import create_tracker
 from shigu.track.engine import AssociationTracker
@@ -116,6 +118,11 @@ class Pipeline:
             classes=",".join(det.classes) if det.classes else None,
             threads=threads,
         )
+        self.graph = StageGraph.build(
+            config.pipeline.secondary,
+            config.pipeline.stages,
+            StageContext(self.detector.labels, device),
+        )
         self.store = store or EventStore(config.store.url)
         self._own_store = store is None
         if self._own_store:
@@ -157,6 +164,7 @@ class Pipeline:
             self.max_frames,
             realtime=sc.realtime,
             loop=sc.loop,
+            pre=self.graph.run_pre if self.graph.pre else None,
         )
         runner.open()
         if runner.error is not None or runner.info is None:
@@ -398,31 +406,48 @@ class Pipeline:
 
     # ------------------------------------------------------------------ per frame
     def _post(self, batch: list[Prepared], future: Future[list[Detections]]) -> None:
+        """One inference batch through the rest of the graph: track each frame, run the
+        secondary models on all of the batch's objects at once, the rules, post stages, then
+        the outputs."""
         results = future.result()
+        work: list[tuple[FrameItem, SourceState]] = []
         for prepared, dets in zip(batch, results, strict=True):
-            self._frame(prepared, dets)
-
-    def _frame(self, prepared: Prepared, dets: Detections) -> None:
-        frame = prepared.frame
-        st = self.states.get(frame.source_id)
-        if st is None:  # removed while this frame was in flight
+            st = self.states.get(prepared.frame.source_id)
+            if st is None:  # removed while this frame was in flight
+                continue
+            t0 = time.perf_counter()
+            if st.first_frame_at is None:
+                st.first_frame_at = t0
+                if st.scene.heatmap is not None and st.scene.heatmap.background is None:
+                    st.scene.heatmap.background = prepared.frame.image.copy()
+            if st.tracker is not None:
+                dets = st.tracker.update(dets, prepared.frame)
+            self.metrics.stage.labels("track").observe(time.perf_counter() - t0)
+            work.append((FrameItem(prepared.frame, dets), st))
+        if not work:
             return
-        now = time.perf_counter()
-        if st.first_frame_at is None:
-            st.first_frame_at = now
-            if st.scene.heatmap is not None and st.scene.heatmap.background is None:
-                st.scene.heatmap.background = frame.image.copy()  # the heatmap over the scene
-        t0 = now
-        if st.tracker is not None:
-            dets = st.tracker.update(dets, frame)
-        t1 = time.perf_counter()
-        emitted = st.scene.update(frame.timestamp, frame.index, dets)
+        items = [item for item, _ in work]
+        if self.graph.secondary:
+            t0 = time.perf_counter()
+            self.graph.run_secondary(items)
+            self.metrics.stage.labels("secondary").observe((time.perf_counter() - t0) / len(items))
+        for item, st in work:
+            t1 = time.perf_counter()
+            item.events = st.scene.update(item.frame.timestamp, item.frame.index, item.detections)
+            self.metrics.stage.labels("analytics").observe(time.perf_counter() - t1)
+        if self.graph.post:
+            self.graph.run_post(items)
+        for item, st in work:
+            self._outputs(item, st)
+
+    def _outputs(self, item: FrameItem, st: SourceState) -> None:
+        frame, dets = item.frame, item.detections
         t2 = time.perf_counter()
         if st.clips is not None:
             for job in st.clips.push(frame.image):
                 self._save_clip(job, st.fps)
-        for item in emitted:
-            self._handle(item, frame.image, st)
+        for event in item.events:
+            self._handle(event, frame.image, st)
         if self._on_frame is not None:
             self._on_frame(frame.source_id, frame.image, dets)
         if st.video is not None:
@@ -431,6 +456,8 @@ class Pipeline:
             if st.traces is not None:
                 st.traces.annotate(image, dets)
             self._boxes.annotate(image, dets)
+            if "pose" in dets.data:
+                draw_skeletons(image, dets.data["pose"])
             st.video.write(image)
         t3 = time.perf_counter()
         st.frames += 1
@@ -438,8 +465,6 @@ class Pipeline:
         m = self.metrics
         src = frame.source_id
         m.frames.labels(src).inc()
-        m.stage.labels("track").observe(t1 - t0)
-        m.stage.labels("analytics").observe(t2 - t1)
         m.stage.labels("events").observe(t3 - t2)
         m.queue.labels(src).set(st.runner.queue.qsize())
         elapsed = t3 - self.started_at
@@ -464,6 +489,9 @@ class Pipeline:
         if self._salt is not None:
             self._stable_id(item)
         if isinstance(item, Event):
+            if self.graph and item.track_id is not None:
+                extra = self.graph.track_attributes(item.source, item.track_id)
+                item.attributes = {**extra, **item.attributes}
             if self.config.media.snapshots:
                 before = self.media.failures
                 context = image.copy()
@@ -516,6 +544,7 @@ class Pipeline:
                 st.scene.heatmap.save(Path(hdir) / f"{st.runner.source_id}.png")
             self.metrics.decoded.labels(st.runner.source_id).inc(st.runner.decoded)
             self.metrics.dropped.labels(st.runner.source_id).inc(st.runner.dropped)
+        self.graph.close()
         summary = self.summary()
         for sink in self.sinks:
             try:
@@ -570,4 +599,5 @@ class Pipeline:
             "run_id": self.run_id,
             "media_failures": self.media.failures,
             "store": self.config.store.url.split("@")[-1],
+            **({"stages": self.graph.summary()} if self.graph else {}),
         }

@@ -10,7 +10,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -37,8 +37,11 @@ class SourceRunner(threading.Thread):
         max_frames: int | None = None,
         realtime: bool = False,
         loop: bool = False,
+        pre: Callable[[Frame], Frame] | None = None,
     ) -> None:
+        """``pre``: the pipeline's ``pre`` stages, run on each frame before letterboxing."""
         super().__init__(name=f"source-{source_id}", daemon=True)
+        self.pre = pre
         self.source_id = source_id
         self.uri = uri
         self.detector = detector
@@ -87,6 +90,8 @@ class SourceRunner(threading.Thread):
             for frame in self._frames():
                 if self.stop_requested.is_set():
                     break
+                if self.pre is not None:
+                    frame = self.pre(frame)
                 tensor = np.empty((3, h, w), np.float32)
                 meta = self.detector.preprocess(frame.image, tensor, canvas)
                 self.decoded += 1

@@ -14,7 +14,7 @@ class ModelSpec:
     Attributes:
         name: registry name users type (``yolox-nano``).
         format: decoder that reads its outputs (``yolox``, ``nanodet``, ``yolov8``, ``yunet``,
-            ``reid``, ``plate-crnn``).
+            ``reid``, ``plate-crnn``, ``movenet``, ``blazepose``).
         filename: file name in the cache and in mirrors.
         urls: official download URLs, tried in order.
         sha256: verified checksum, or None when it is pinned on first download instead.
@@ -175,6 +175,33 @@ MODELS: dict[str, ModelSpec] = {
             labels="plate",
             description="Chinese licence plate CRNN (characters + colour)",
             size_bytes=788330,
+        ),
+        ModelSpec(
+            name="movenet-lightning",
+            format="movenet",
+            filename="movenet_singlepose_lightning.onnx",
+            # Converted from Google's TFLite release (tf2onnx --dequantize); no ONNX is
+            # published upstream, so this model comes from a mirror (SHIGU_MODEL_MIRROR).
+            urls=(),
+            sha256="a0244e6bc968f2326e06554735d869973ff7cc52944263a40c98c0720c0fb5e5",
+            licence="Apache-2.0 (Google MoveNet)",
+            input_size=(192, 192),
+            labels="coco17-keypoints",
+            description="MoveNet SinglePose Lightning v4: COCO-17 keypoints on a person crop",
+            size_bytes=9427267,
+        ),
+        ModelSpec(
+            name="blazepose-full",
+            format="blazepose",
+            filename="blazepose_landmark_full.onnx",
+            # MediaPipe 0.10.21's pose_landmark_full.tflite converted with tf2onnx; mirror only.
+            urls=(),
+            sha256="d91ac34fc6fe204871b125a0c9117e4253babfb72338e611890b29b942d5fadc",
+            licence="Apache-2.0 (Google MediaPipe)",
+            input_size=(256, 256),
+            labels="blazepose33",
+            description="BlazePose GHUM full: 33 landmarks + 3D world landmarks on a person crop",
+            size_bytes=12765338,
         ),
     ]
 }

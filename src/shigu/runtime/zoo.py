@@ -202,6 +202,11 @@ class ModelZoo:
                 dest.unlink()
                 self._verified_stamp(dest).unlink(missing_ok=True)
             errors: list[str] = []
+            if not self._origins(spec):
+                raise ModelError(
+                    f"model {name} has no public download; it comes from a mirror",
+                    f"set SHIGU_MODEL_MIRROR to a folder or URL holding {spec.filename}",
+                )
             for origin in self._origins(spec):
                 try:
                     self._fetch(spec, origin, dest)

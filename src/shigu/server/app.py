@@ -32,6 +32,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.websockets import WebSocketDisconnect
 
 from shigu.core.errors import ConfigError, InputError
+from shigu.core.events import EVENT_FIELDS, csv_row
 from shigu.server.auth import Accounts, LoginLimiter, User
 from shigu.server.host import EngineHost
 from shigu.server.live import LiveHub
@@ -490,12 +491,11 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
                         yield json.dumps(data) + "\n"
                         continue
                     buf = io.StringIO()
-                    writer = csv.DictWriter(buf, fieldnames=list(data))
+                    writer = csv.DictWriter(buf, fieldnames=list(EVENT_FIELDS))
                     if header:
                         writer.writeheader()
                         header = False
-                    data["attributes"] = json.dumps(data["attributes"])
-                    writer.writerow(data)
+                    writer.writerow(csv_row(data))
                     yield buf.getvalue()
                 if cursor is None:
                     return

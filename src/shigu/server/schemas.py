@@ -12,6 +12,9 @@ class Strict(BaseModel):
 
 
 class EventOut(BaseModel):
+    """An event: the fields of ``shigu.core.events.EVENT_FIELDS``."""
+
+    event_schema: int = Field(alias="schema", serialization_alias="schema")
     id: str
     type: str
     source: str
@@ -24,7 +27,11 @@ class EventOut(BaseModel):
     class_name: str | None
     confidence: float | None
     frame_index: int | None
+    box: list[float] | None
     attributes: dict[str, Any]
+    snapshot: str | None
+    snapshot_crop: str | None
+    clip: str | None
     has_snapshot: bool
     has_clip: bool
     acknowledged_by: str | None

@@ -28,6 +28,7 @@ class EventRow(Base):
     class_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     frame_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    box: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     snapshot: Mapped[str | None] = mapped_column(Text, nullable=True)
     snapshot_crop: Mapped[str | None] = mapped_column(Text, nullable=True)

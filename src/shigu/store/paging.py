@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,31 +35,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shigu.core.errors import InputError
-from shigu.core.events import Event
+from shigu.core.events import EVENT_FIELDS, SCHEMA_VERSION, Event, event_record
 from shigu.store.events import EventFilter, EventStore, _to_event
 from shigu.store.models import EventRow
 
 
 def event_json(ev: Event, acknowledged_by: str | None = None) -> dict[str, Any]:
-    """An event in the API's JSON shape (the same fields the SQL-built pages carry)."""
-    return {
-        "id": ev.id,
-        "type": ev.type,
-        "source": ev.source,
-        "start": ev.start,
-        "end": ev.end,
-        "wall_time": ev.wall_time.isoformat(),
-        "zone": ev.zone,
-        "line": ev.line,
-        "track_id": ev.track_id,
-        "class_name": ev.class_name,
-        "confidence": ev.confidence,
-        "frame_index": ev.frame_index,
-        "attributes": ev.attributes,
-        "has_snapshot": bool(ev.snapshot),
-        "has_clip": bool(ev.clip),
-        "acknowledged_by": acknowledged_by,
-    }
+    """An event in the API's JSON shape: the event contract's record."""
+    return event_record(ev, acknowledged_by)
 
 
 def encode_cursor(wall_time: datetime, event_id: str) -> str:
@@ -116,6 +100,24 @@ def page(
     return items, nxt
 
 
+def iter_events(
+    store: EventStore, f: EventFilter, page_size: int = 1000
+) -> Iterator[tuple[Event, str | None]]:
+    """Every (event, acknowledged_by) ``f`` selects, oldest first, read page by page."""
+    cursor: str | None = None
+    left = f.limit
+    while True:
+        size = page_size if left is None else min(page_size, left)
+        if size <= 0:
+            return
+        items, cursor = page(store, f, size, cursor, newest_first=False)
+        yield from items
+        if left is not None:
+            left -= len(items)
+        if cursor is None:
+            return
+
+
 def _json_row(dialect: str) -> Any:
     """A SQL expression giving each event as the API's JSON object, built by the database.
 
@@ -136,24 +138,19 @@ def _json_row(dialect: str) -> Any:
         build, true, false = func.json_build_object, sa_true(), sa_false()
     else:
         return None
-    fields: list[tuple[str, Any]] = [
-        ("id", t.id),
-        ("type", t.type),
-        ("source", t.source),
-        ("start", t.start),
-        ("end", t.end),
-        ("wall_time", wall),
-        ("zone", t.zone),
-        ("line", t.line),
-        ("track_id", t.track_id),
-        ("class_name", t.class_name),
-        ("confidence", t.confidence),
-        ("frame_index", t.frame_index),
-        ("attributes", attributes),
-        ("has_snapshot", case((func.coalesce(t.snapshot, "") != "", true), else_=false)),
-        ("has_clip", case((func.coalesce(t.clip, "") != "", true), else_=false)),
-        ("acknowledged_by", t.acknowledged_by),
-    ]
+    if dialect == "sqlite":
+        box: Any = func.json(func.coalesce(t.box, "null"))
+    else:
+        box = t.box
+    columns: dict[str, Any] = {
+        "schema": literal(SCHEMA_VERSION),
+        "wall_time": wall,
+        "box": box,
+        "attributes": attributes,
+        "has_snapshot": case((func.coalesce(t.snapshot, "") != "", true), else_=false),
+        "has_clip": case((func.coalesce(t.clip, "") != "", true), else_=false),
+    }
+    fields = [(key, columns[key] if key in columns else t[key]) for key in EVENT_FIELDS]
     args: list[Any] = []
     for key, value in fields:
         args += [literal(key), value]

@@ -1,0 +1,76 @@
+"""Finding stages by name: the built-in ones and those other packages add.
+
+A package adds a stage by declaring an entry point in the ``shigu.stages`` group, e.g. in
+its ``pyproject.toml``::
+
+    [project.entry-points."shigu.stages"]
+    redact = "my_package.stages:RedactStage"
+
+and a config uses it with ``pipeline.stages: [{use: redact, options: {...}}]``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from shigu.core.errors import ConfigError
+from shigu.stages.base import Stage
+
+ENTRY_POINT_GROUP = "shigu.stages"
+
+
+@cache
+def available_stages() -> dict[str, type[Stage]]:
+    """Stage classes by name: the installed plugins' (entry points)."""
+    found: dict[str, type[Stage]] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = _load(ep)
+    return found
+
+
+def _load(ep: Any) -> type[Stage]:
+    try:
+        cls = ep.load()
+    except Exception as exc:
+        raise ConfigError(
+            f"stage plugin {ep.name!r} ({ep.value}) failed to import: {exc}",
+            "fix or uninstall the package that provides it",
+        ) from exc
+    if not (isinstance(cls, type) and issubclass(cls, Stage)):
+        raise ConfigError(
+            f"stage plugin {ep.name!r} ({ep.value}) is not a shigu.stages.Stage subclass",
+            "a stage plugin's entry point names a class derived from shigu.stages.Stage",
+        )
+    if cls.kind not in ("pre", "secondary", "post"):
+        raise ConfigError(f"stage plugin {ep.name!r} has unknown kind {cls.kind!r}")
+    return cls
+
+
+def stage_class(name: str) -> type[Stage]:
+    """The stage called ``name``; an unknown name lists the installed ones."""
+    stages = available_stages()
+    if name not in stages:
+        have = ", ".join(sorted(stages)) or "none installed"
+        raise ConfigError(
+            f"unknown stage {name!r}",
+            f"stages available: {have}; a plugin adds one through the "
+            f"{ENTRY_POINT_GROUP!r} entry-point group",
+        )
+    return stages[name]
+
+
+def stage_options(name: str, options: dict[str, Any]) -> BaseModel:
+    """``options`` validated against the stage's own ``Options`` model (ConfigError)."""
+    cls = stage_class(name)
+    try:
+        return cls.Options.model_validate(options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"options{'.' + where if where else ''}: {first['msg']} (stage {name!r})"
+        ) from None

@@ -1,0 +1,43 @@
+"""The pipeline with a secondary model: poses on tracked people reach frames and events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shigu.pipeline import Pipeline, parse_config
+
+pytestmark = pytest.mark.integration
+
+
+def test_pose_as_secondary_model_in_the_pipeline(pets_video: Path, tmp_path: Path) -> None:
+    cfg = parse_config({
+        "sources": [{"id": "gate", "uri": str(pets_video)}],
+        "pipeline": {
+            "detector": {"classes": ["person"]},
+            "secondary": [{"model": "movenet-lightning", "min_box": 40, "every_n_frames": 2}],
+        },
+        "zones": [{"id": "all", "source": "gate",
+                   "polygon": [[0, 0], [480, 0], [480, 360], [0, 360]],
+                   "rules": [{"type": "intrusion", "classes": ["person"]}]}],
+        "store": {"url": f"sqlite:///{tmp_path}/s.db", "media_dir": str(tmp_path / "m")},
+        "media": {"snapshots": False},
+        "sinks": {"jsonl": str(tmp_path / "events.jsonl")},
+    })  # fmt: skip
+    frames: list[dict[str, np.ndarray]] = []
+    pipeline = Pipeline(cfg, max_frames=16, on_frame=lambda sid, img, d: frames.append(d.data))
+    summary = pipeline.run()
+    stage = summary["stages"]["pose"]
+    assert stage["kind"] == "secondary" and stage["crops"] > 0 and stage["calls"] <= 16
+    with_pose = [d for d in frames if "pose" in d]
+    assert len(with_pose) >= 14  # carried between the frames it ran on
+    ages = np.concatenate([d["pose_age"] for d in with_pose])
+    assert set(ages.tolist()) >= {0, 1}  # every 2nd frame per track: fresh, then one old
+    events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+    started = [e["event"] for e in events if e["type"] == "new"]
+    assert started, events[:3]
+    posed = [e for e in started if "pose" in e["attributes"]]
+    assert posed and np.array(posed[0]["attributes"]["pose"]).shape == (17, 3)
