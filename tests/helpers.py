@@ -138,3 +138,31 @@ def own_postgres_database(postgres_url: str, name: str) -> str:
         conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return postgres_url.rsplit("/", 1)[0] + "/" + name
+
+
+def idle_video(src: Path, out: Path, active: int = 50, frozen: int = 250,
+               max_frames: int | None = None) -> Path:  # fmt: skip
+    """A mostly idle stream from real footage: after every ``active`` frames of ``src`` the
+    last one is held for ``frozen`` frames (a scene where nothing moves), H.264 at src's rate."""
+    with av.open(str(src)) as inp:
+        vs = inp.streams.video[0]
+        rate = vs.average_rate or 25
+        with av.open(str(out), "w") as container:
+            stream = container.add_stream("libx264", rate=rate)
+            stream.width, stream.height = vs.codec_context.width, vs.codec_context.height
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": "18"}
+            written = 0
+            for i, frame in enumerate(inp.decode(vs)):
+                image = frame.to_ndarray(format="bgr24")
+                copies = 1 + (frozen if (i + 1) % active == 0 else 0)
+                for _ in range(copies):
+                    vf = av.VideoFrame.from_ndarray(image, format="bgr24")
+                    for packet in stream.encode(vf):
+                        container.mux(packet)
+                    written += 1
+                if max_frames is not None and written >= max_frames:
+                    break
+            for packet in stream.encode(None):
+                container.mux(packet)
+    return out

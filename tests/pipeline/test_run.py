@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from shigu.core.events import EVENT_FIELDS
 from shigu.pipeline import Pipeline, parse_config
 from shigu.store import EventStore
 from tests.cli import assert_one_line_error, run_cli
@@ -106,7 +107,7 @@ def test_line_counts_match_ground_truth_within_10_percent(
     proc = run_cli("events", "export", out_csv, "--db", db, "--line", "east")
     assert proc.returncode == 0, proc.stderr
     rows = out_csv.read_text().splitlines()
-    assert rows[0].startswith("id,wall_time,type") and len(rows) - 1 == sum(
+    assert rows[0] == ",".join(EVENT_FIELDS) and len(rows) - 1 == sum(
         summary["lines"]["east"][d] for d in ("in", "out")
     )
     proc = run_cli("events", "show", events[0].id[:8], "--db", db)

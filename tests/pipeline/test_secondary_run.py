@@ -41,3 +41,26 @@ def test_pose_as_secondary_model_in_the_pipeline(pets_video: Path, tmp_path: Pat
     assert started, events[:3]
     posed = [e for e in started if "pose" in e["attributes"]]
     assert posed and np.array(posed[0]["attributes"]["pose"]).shape == (17, 3)
+
+
+def test_a_source_can_choose_its_own_detector(pets_video: Path, tmp_path: Path) -> None:
+    cfg = parse_config({
+        "sources": [{"id": "a", "uri": str(pets_video)},
+                    {"id": "b", "uri": str(pets_video),
+                     "detector": {"model": "light-person", "conf": 0.3}},
+                    {"id": "c", "uri": str(pets_video)}],
+        "pipeline": {"detector": {"classes": ["person"]}},
+        "store": {"url": f"sqlite:///{tmp_path}/s.db", "media_dir": str(tmp_path / "m")},
+        "media": {"snapshots": False},
+    })  # fmt: skip
+    labels: dict[str, set[int]] = {"a": set(), "b": set(), "c": set()}
+    pipeline = Pipeline(
+        cfg, max_frames=12, on_frame=lambda sid, img, d: labels[sid].update(d.class_id.tolist())
+    )
+    summary = pipeline.run()
+    assert len(pipeline.detectors) == 2  # a and c share one loaded model
+    assert pipeline.states["a"].detector is pipeline.states["c"].detector
+    assert pipeline.states["b"].detector is not pipeline.states["a"].detector
+    assert pipeline.states["b"].detector.labels == ("person",)
+    assert all(summary["sources"][s]["frames"] == 12 for s in "abc")
+    assert all(summary["sources"][s]["tracks"] > 0 for s in "abc")

@@ -78,7 +78,10 @@ def test_ray_matches_single_process(ray_cluster: object, data_dir: Path, tmp_pat
         )
 
 
-def test_losing_a_worker_node_mid_job(ray_cluster: object, data_dir: Path, tmp_path: Path) -> None:
+def test_losing_a_worker_node_mid_job(
+    own_ray_cluster: object, data_dir: Path, tmp_path: Path
+) -> None:
+    ray_cluster = own_ray_cluster
     listing = _inputs(data_dir, tmp_path)
     out = tmp_path / "out"
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")

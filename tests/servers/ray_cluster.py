@@ -100,8 +100,10 @@ class RayCluster:
             if proc is None or proc.poll() is not None:
                 continue
             try:
+                # a throwaway cluster: a short grace period, then the whole process group
+                # (waiting 20 s for `ray start --block` to wind down cost the suite minutes)
                 os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=20)
+                proc.wait(timeout=3)
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)

@@ -31,6 +31,7 @@ class Prepared:
     frame: Frame
     tensor: np.ndarray  # (3, H, W) float32
     meta: LetterboxMeta
+    skip: bool = False  # the motion gate saw nothing move: no detection for this frame
 
 
 def throughput_plan(device: str = "cpu", cores: int | None = None) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shigu.pipeline.config import Config
+from shigu.pipeline.config import Config, DetectorConfig
 
 _STREAM_PREFIXES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "srt://", "webcam:")
 _STORE_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://")
@@ -29,46 +29,73 @@ def _is_local(uri: str) -> bool:
     return not uri.startswith(_STREAM_PREFIXES) and not uri.startswith("/dev/video")
 
 
+def _check_detector(where: str, det: DetectorConfig, problems: list[str]) -> tuple[str, ...] | None:
+    """Problems of one detector config; its label set when known."""
+    from shigu.core.labels import label_set
+    from shigu.detect.factory import DETECTORS
+    from shigu.runtime.registry import MODELS
+
+    spec = MODELS.get(det.model)
+    if spec is None and not Path(det.model).is_file():
+        known = ", ".join(m for m, s in MODELS.items() if s.format in DETECTORS)
+        problems.append(
+            f"{where}.model: {det.model!r} is neither a known model ({known}) nor an .onnx file"
+        )
+        return None
+    if spec is not None and spec.format not in DETECTORS:
+        problems.append(f"{where}.model: {det.model} is a {spec.format} model, not a detector")
+        return None
+    labels = label_set(spec.labels) if spec is not None else None
+    for i, name in enumerate(det.classes or []):
+        if labels is not None and name not in labels and not name.isdigit():
+            problems.append(f"{where}.classes[{i}]: {name!r} is not a class of {det.model}")
+    return labels
+
+
 def check_config(cfg: Config, probe: bool = False, sources: bool = True) -> list[str]:
     """One line per problem (``key.path: what is wrong``); empty when the config is sound.
 
     ``sources=False`` leaves out missing source files: `shigu run` keeps going with the
     sources that open (a camera may be down) and reports the others.
     """
-    from shigu.core.labels import label_set
     from shigu.runtime.registry import MODELS
     from shigu.track.factory import PRESETS
 
     problems: list[str] = []
-    det = cfg.pipeline.detector
-    spec = MODELS.get(det.model)
-    if spec is None and not Path(det.model).is_file():
-        problems.append(
-            f"pipeline.detector.model: {det.model!r} is neither a known model "
-            f"({', '.join(m for m, s in MODELS.items() if s.format not in ('reid', 'plate-crnn'))})"
-            " nor an .onnx file"
-        )
-    elif spec is not None and spec.format in ("reid", "plate-crnn"):
-        problems.append(
-            f"pipeline.detector.model: {det.model} is a {spec.format} model, not a detector"
-        )
-    labels = label_set(spec.labels) if spec is not None and spec.format not in ("reid",) else None
-    if labels is not None:
-        for i, name in enumerate(det.classes or []):
-            if name not in labels and not name.isdigit():
+    labels_of = {"": _check_detector("pipeline.detector", cfg.pipeline.detector, problems)}
+    for i, sc in enumerate(cfg.sources):
+        if sc.detector is not None:
+            labels_of[sc.id] = _check_detector(f"sources[{i}].detector", sc.detector, problems)
+    lists = [(f"lines[{i}]", ln.source, ln.classes) for i, ln in enumerate(cfg.lines)]
+    lists += [
+        (f"zones[{i}].rules[{j}]", zone.source, rule.classes)
+        for i, zone in enumerate(cfg.zones)
+        for j, rule in enumerate(zone.rules)
+    ]
+    for where, src_id, names in lists:
+        labels = labels_of.get(src_id, labels_of[""])
+        model = cfg.detector_for(src_id).model
+        for k, name in enumerate(names or []):
+            if labels is not None and name not in labels:
+                problems.append(f"{where}.classes[{k}]: {name!r} is not a class of {model}")
+    for i, sec in enumerate(cfg.pipeline.secondary):
+        sspec = MODELS.get(sec.model)
+        kinds = ("movenet", "blazepose", "reid")
+        if (sspec is None and not Path(sec.model).is_file()) or (
+            sspec is not None and sspec.format not in kinds
+        ):
+            known = ", ".join(m for m, s in MODELS.items() if s.format in kinds)
+            problems.append(
+                f"pipeline.secondary[{i}].model: {sec.model!r} is not a secondary model "
+                f"({known}, or an .onnx file)"
+            )
+        primary = labels_of[""]
+        for k, name in enumerate(sec.classes or []):
+            if primary is not None and name not in primary:
                 problems.append(
-                    f"pipeline.detector.classes[{i}]: {name!r} is not a class of {det.model}"
+                    f"pipeline.secondary[{i}].classes[{k}]: {name!r} is not a class of "
+                    f"{cfg.pipeline.detector.model}"
                 )
-        lists = [(f"lines[{i}]", ln.classes) for i, ln in enumerate(cfg.lines)]
-        lists += [
-            (f"zones[{i}].rules[{j}]", rule.classes)
-            for i, zone in enumerate(cfg.zones)
-            for j, rule in enumerate(zone.rules)
-        ]
-        for where, names in lists:
-            for k, name in enumerate(names or []):
-                if name not in labels:
-                    problems.append(f"{where}.classes[{k}]: {name!r} is not a class of {det.model}")
     tr = cfg.pipeline.tracker
     if tr is not None:
         if tr.type not in PRESETS and tr.type != "default":

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from shigu.analytics.motion import MotionConfig
 from shigu.core.errors import ConfigError
 from shigu.core.geometry import polygon_problem
 from shigu.stages.secondary import SecondaryConfig
@@ -41,6 +42,12 @@ class SourceConfig(Strict):
     realtime: bool = Field(False, description="pace a file at its own frame rate, as a camera")
     loop: bool = Field(False, description="start a file over at its end (demos, soak tests)")
     calibration: Calibration | None = None
+    motion: MotionConfig | None = Field(
+        None, description="this source's motion-gate settings (keys given override pipeline's)"
+    )
+    detector: DetectorConfig | None = Field(
+        None, description="this source's own detector (default: the pipeline's)"
+    )
 
 
 class Calibration(Strict):
@@ -119,6 +126,9 @@ class PipelineSection(Strict):
         default_factory=list, description="models run on crops of the tracked objects"
     )
     stages: list[PluginStage] = Field(default_factory=list, description="plugin stages")
+    motion: MotionConfig = Field(
+        default_factory=MotionConfig, description="skip detection on frames where nothing moves"
+    )
     tracker: TrackerSection | None = Field(default_factory=TrackerSection)
     mode: Literal["auto", "file", "live"] = "auto"
     anchor: Literal["bottom_center", "center", "top_center"] = "bottom_center"
@@ -254,6 +264,21 @@ class Config(Strict):
     media: MediaConfig = Field(default_factory=MediaConfig)
     sinks: SinksConfig = Field(default_factory=SinksConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+
+    def motion_for(self, source_id: str) -> MotionConfig:
+        """The motion settings of a source: the pipeline's, with the source's keys over them."""
+        base = self.pipeline.motion
+        sc = next((s for s in self.sources if s.id == source_id), None)
+        if sc is None or sc.motion is None:
+            return base
+        return base.model_copy(
+            update={k: getattr(sc.motion, k) for k in sc.motion.model_fields_set}
+        )
+
+    def detector_for(self, source_id: str) -> DetectorConfig:
+        """The detector a source uses: its own, or the pipeline's."""
+        sc = next((s for s in self.sources if s.id == source_id), None)
+        return sc.detector if sc is not None and sc.detector is not None else self.pipeline.detector
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -23,15 +23,17 @@ from typing import Any
 import numpy as np
 
 from shigu.analytics import LineSpec, SceneAnalytics, ZoneSpec
+from shigu.analytics.motion import MotionDetector
 from shigu.annotate import BoxAnnotator, TraceAnnotator, draw_scene, draw_skeletons
 from shigu.core.detections import Detections
 from shigu.core.errors import ConfigError, SourceError
 from shigu.core.events import Event, EventEnd
+from shigu.core.frame import Frame
 from shigu.detect import load_detector
 from shigu.detect.base import Detector
 from shigu.detect.stream import Prepared, throughput_plan
 from shigu.io.video_writer import VideoWriter
-from shigu.pipeline.config import Config, SourceConfig
+from shigu.pipeline.config import Config, DetectorConfig, SourceConfig
 from shigu.pipeline.graph import StageGraph
 from shigu.pipeline.media import ClipRecorder, save_snapshots, write_clip
 from shigu.pipeline.metrics import PipelineMetrics
@@ -61,6 +63,9 @@ class SourceState:
     video: VideoWriter | None = None
     traces: TraceAnnotator | None = None
     events: dict[str, int] = field(default_factory=dict)
+    detector: Detector | None = None
+    boxes: BoxAnnotator | None = None
+    last_found: Detections | None = None  # the last detector output (reused on still frames)
 
 
 def _check_zone_bounds(cfg: Config, source_id: str, width: int, height: int) -> None:
@@ -109,15 +114,12 @@ class Pipeline:
         self._running = False
         device = config.pipeline.detector.device
         self.workers, threads = throughput_plan(device)
-        det = config.pipeline.detector
-        self.detector = detector or load_detector(
-            det.model,
-            format=det.format,
-            device=device,
-            conf=det.conf,
-            classes=",".join(det.classes) if det.classes else None,
-            threads=threads,
-        )
+        self._threads = threads
+        # One loaded detector per distinct detector config, shared by the sources using it;
+        # each is one batching group (frames of sources with the same detector batch together).
+        self.detectors: dict[str, Detector] = {}
+        self.detector = detector or self._detector_for(config.pipeline.detector)
+        self.detectors.setdefault(self._key(config.pipeline.detector), self.detector)
         self.graph = StageGraph.build(
             config.pipeline.secondary,
             config.pipeline.stages,
@@ -145,6 +147,24 @@ class Pipeline:
         self._last_retention = 0.0
 
     # ------------------------------------------------------------------ set-up
+    @staticmethod
+    def _key(det: DetectorConfig) -> str:
+        return det.model_dump_json()
+
+    def _detector_for(self, det: DetectorConfig) -> Detector:
+        """The loaded detector for a config, loading it the first time it is asked for."""
+        key = self._key(det)
+        if key not in self.detectors:
+            self.detectors[key] = load_detector(
+                det.model,
+                format=det.format,
+                device=det.device,
+                conf=det.conf,
+                classes=",".join(det.classes) if det.classes else None,
+                threads=self._threads,
+            )
+        return self.detectors[key]
+
     def _open_sources(self) -> None:
         for sc in self.config.sources:
             self._open_source(sc, self.config)
@@ -154,10 +174,19 @@ class Pipeline:
 
     def _open_source(self, sc: SourceConfig, cfg: Config, start: bool = False) -> bool:
         """Open one source and its tracker and analytics; False (and an error) if it fails."""
+        detector = self._detector_for(cfg.detector_for(sc.id))
+        motion_cfg = cfg.motion_for(sc.id)
+        gate: list[MotionDetector] = []  # made once the frame size is known
+
+        def moving(frame: Frame) -> bool:
+            if not gate:
+                gate.append(MotionDetector(motion_cfg, (frame.width, frame.height)))
+            return gate[0].update(frame.image, frame.timestamp).moving
+
         runner = SourceRunner(
             sc.id,
             sc.uri,
-            self.detector,
+            detector,
             cfg.pipeline.mode,
             cfg.pipeline.queue,
             sc.fps,
@@ -167,6 +196,9 @@ class Pipeline:
             pre=self.graph.run_pre if self.graph.pre else None,
         )
         runner.open()
+        live = runner.live
+        if motion_cfg.enabled or (motion_cfg.enabled is None and live):
+            runner.gate = moving
         if runner.error is not None or runner.info is None:
             self.errors[sc.id] = runner.error or "could not open"
             log.warning("source %s: %s", sc.id, self.errors[sc.id])
@@ -189,8 +221,9 @@ class Pipeline:
             if tr.lost_buffer is not None:
                 overrides["lost_buffer"] = tr.lost_buffer
             tracker = create_tracker(tr.type, fps, cmc=tr.cmc, reid=tr.reid, **overrides)
-        scene = self._scene(sc.id, cfg, (info.width, info.height))
-        state = SourceState(runner, tracker, scene, fps)
+        scene = self._scene(sc.id, cfg, (info.width, info.height), detector.labels)
+        state = SourceState(runner, tracker, scene, fps, detector=detector)
+        state.boxes = BoxAnnotator(detector.labels)
         if cfg.media.clips:
             state.clips = ClipRecorder(fps, cfg.media.pre_seconds, cfg.media.post_seconds)
         if cfg.sinks.video_dir:
@@ -201,11 +234,17 @@ class Pipeline:
             runner.start()
         return True
 
-    def _scene(self, source_id: str, cfg: Config, size: tuple[int, int]) -> SceneAnalytics:
+    def _scene(
+        self,
+        source_id: str,
+        cfg: Config,
+        size: tuple[int, int],
+        labels: tuple[str, ...] | None = None,
+    ) -> SceneAnalytics:
         sc = next(s for s in cfg.sources if s.id == source_id)
         return SceneAnalytics(
             source_id,
-            self.detector.labels,
+            labels if labels is not None else self.detector.labels,
             [
                 ZoneSpec(z.id, list(z.polygon), [r.model_dump() for r in z.rules])
                 for z in cfg.zones
@@ -280,7 +319,10 @@ class Pipeline:
                 return
             for item in st.scene.finish():  # close what the old zones had open
                 self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
-            st.scene = self._scene(source_id, cfg, (st.runner.info.width, st.runner.info.height))
+            size = (st.runner.info.width, st.runner.info.height)
+            st.scene = self._scene(
+                source_id, cfg, size, st.detector.labels if st.detector else None
+            )
 
         self._call(apply)
 
@@ -304,7 +346,7 @@ class Pipeline:
         st = self.states.get(source_id) if source_id is not None else None
         if st is not None:
             draw_scene(image, st.scene)
-        self._boxes.annotate(image, dets)
+        (st.boxes if st is not None and st.boxes is not None else self._boxes).annotate(image, dets)
 
     def _open_sinks(self) -> None:
         s = self.config.sinks
@@ -345,7 +387,7 @@ class Pipeline:
         for st in self.states.values():
             st.runner.start()
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="infer")
-        pending: deque[tuple[list[Prepared], Future[list[Detections]]]] = deque()
+        pending: deque[tuple[list[Prepared], Future[list[Detections | None]]]] = deque()
         rr = 0
         batch_size = self.config.pipeline.batch
         self._running = True
@@ -357,20 +399,30 @@ class Pipeline:
                     done.set()
                 order = list(self.states)
                 batch: list[Prepared] = []
+                group: Detector | None = None  # a batch holds frames for one detector
                 for k in range(len(order)):
                     st = self.states[order[(rr + k) % len(order)]]
+                    if group is not None and st.detector is not group:
+                        continue
                     while len(batch) < batch_size:
                         item = st.runner.take()
                         if item is None:
                             break
                         batch.append(item)
+                        group = st.detector
                         if len(order) > 1:
                             break  # one frame per source per turn: fair across sources
                     if len(batch) >= batch_size:
                         break
                 rr = (rr + 1) % max(1, len(order))
                 if batch:
-                    pending.append((batch, pool.submit(self._infer, batch)))
+                    detector = group or self.detector
+                    if all(p.skip for p in batch):  # nothing to infer: no thread hand-off
+                        ready: Future[list[Detections | None]] = Future()
+                        ready.set_result([None] * len(batch))
+                        pending.append((batch, ready))
+                    else:
+                        pending.append((batch, pool.submit(self._infer, batch, detector)))
                     while len(pending) > self.workers:
                         self._post(*pending.popleft())
                     continue
@@ -397,21 +449,29 @@ class Pipeline:
             summary = self._finish()
         return summary
 
-    def _infer(self, batch: list[Prepared]) -> list[Detections]:
+    def _infer(self, batch: list[Prepared], detector: Detector) -> list[Detections | None]:
+        """Detections per frame; None for frames the motion gate let skip detection."""
+        run = [p for p in batch if not p.skip]
+        out: list[Detections | None] = [None] * len(batch)
+        if not run:
+            return out
         started = time.perf_counter()
-        tensors = batch[0].tensor[None] if len(batch) == 1 else np.stack([p.tensor for p in batch])
-        out = self.detector.infer(tensors, [p.meta for p in batch])
-        self.metrics.stage.labels("infer").observe((time.perf_counter() - started) / len(batch))
+        tensors = run[0].tensor[None] if len(run) == 1 else np.stack([p.tensor for p in run])
+        found = iter(detector.infer(tensors, [p.meta for p in run]))
+        for i, p in enumerate(batch):
+            if not p.skip:
+                out[i] = next(found)
+        self.metrics.stage.labels("infer").observe((time.perf_counter() - started) / len(run))
         return out
 
     # ------------------------------------------------------------------ per frame
-    def _post(self, batch: list[Prepared], future: Future[list[Detections]]) -> None:
+    def _post(self, batch: list[Prepared], future: Future[list[Detections | None]]) -> None:
         """One inference batch through the rest of the graph: track each frame, run the
         secondary models on all of the batch's objects at once, the rules, post stages, then
         the outputs."""
         results = future.result()
         work: list[tuple[FrameItem, SourceState]] = []
-        for prepared, dets in zip(batch, results, strict=True):
+        for prepared, found in zip(batch, results, strict=True):
             st = self.states.get(prepared.frame.source_id)
             if st is None:  # removed while this frame was in flight
                 continue
@@ -420,16 +480,21 @@ class Pipeline:
                 st.first_frame_at = t0
                 if st.scene.heatmap is not None and st.scene.heatmap.background is None:
                     st.scene.heatmap.background = prepared.frame.image.copy()
-            if st.tracker is not None:
-                dets = st.tracker.update(dets, prepared.frame)
+            still = found is None
+            if found is None:  # nothing moved: the last frame's detections again, as the
+                # detector would find them on an unchanged frame (lost tracks age the same way)
+                found = st.last_found if st.last_found is not None else Detections.empty()
+            st.last_found = found
+            dets = found if st.tracker is None else st.tracker.update(found, prepared.frame)
             self.metrics.stage.labels("track").observe(time.perf_counter() - t0)
-            work.append((FrameItem(prepared.frame, dets), st))
+            labels = st.detector.labels if st.detector is not None else self.detector.labels
+            work.append((FrameItem(prepared.frame, dets, labels=labels, still=still), st))
         if not work:
             return
         items = [item for item, _ in work]
         if self.graph.secondary:
             t0 = time.perf_counter()
-            self.graph.run_secondary(items)
+            self.graph.run_secondary(items)  # still frames: results carried, no model runs
             self.metrics.stage.labels("secondary").observe((time.perf_counter() - t0) / len(items))
         for item, st in work:
             t1 = time.perf_counter()
@@ -455,7 +520,7 @@ class Pipeline:
             draw_scene(image, st.scene)
             if st.traces is not None:
                 st.traces.annotate(image, dets)
-            self._boxes.annotate(image, dets)
+            (st.boxes or self._boxes).annotate(image, dets)
             if "pose" in dets.data:
                 draw_skeletons(image, dets.data["pose"])
             st.video.write(image)
@@ -577,6 +642,8 @@ class Pipeline:
                 "error": r.error,
                 "live": r.live,
             }
+            if r.gate is not None:
+                sources[sid]["motion_skipped"] = r.skipped
             s = st.scene.summary()
             lines.update(s["lines"])
             zones.update(s["zones"])

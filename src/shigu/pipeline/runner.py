@@ -38,10 +38,14 @@ class SourceRunner(threading.Thread):
         realtime: bool = False,
         loop: bool = False,
         pre: Callable[[Frame], Frame] | None = None,
+        gate: Callable[[Frame], bool] | None = None,
     ) -> None:
-        """``pre``: the pipeline's ``pre`` stages, run on each frame before letterboxing."""
+        """``pre``: the pipeline's ``pre`` stages, run on each frame before letterboxing.
+        ``gate``: the motion gate; False for a frame means it needs no detection."""
         super().__init__(name=f"source-{source_id}", daemon=True)
         self.pre = pre
+        self.gate = gate
+        self.skipped = 0
         self.source_id = source_id
         self.uri = uri
         self.detector = detector
@@ -85,6 +89,8 @@ class SourceRunner(threading.Thread):
             return
         w, h = self.detector.prep.size
         canvas = np.empty((h, w, 3), np.uint8)
+        nothing = np.empty((0,), np.float32)
+        meta = None
         try:
             started = time.perf_counter()
             for frame in self._frames():
@@ -92,11 +98,17 @@ class SourceRunner(threading.Thread):
                     break
                 if self.pre is not None:
                     frame = self.pre(frame)
-                tensor = np.empty((3, h, w), np.float32)
-                meta = self.detector.preprocess(frame.image, tensor, canvas)
                 self.decoded += 1
-                self.decode_seconds += time.perf_counter() - started
-                self._put(Prepared(frame, tensor, meta))
+                still = self.gate is not None and not self.gate(frame)
+                if still and meta is not None:  # the first frame is always detected
+                    self.skipped += 1
+                    self.decode_seconds += time.perf_counter() - started
+                    self._put(Prepared(frame, nothing, meta, skip=True))
+                else:
+                    tensor = np.empty((3, h, w), np.float32)
+                    meta = self.detector.preprocess(frame.image, tensor, canvas)
+                    self.decode_seconds += time.perf_counter() - started
+                    self._put(Prepared(frame, tensor, meta))
                 if self.max_frames and self.decoded >= self.max_frames:
                     break
                 started = time.perf_counter()

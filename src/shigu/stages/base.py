@@ -38,6 +38,8 @@ class FrameItem:
     frame: Frame
     detections: Detections
     events: list[Event | EventEnd] = field(default_factory=list)
+    labels: tuple[str, ...] = ()  # class names of the detector that found them (its source's)
+    still: bool = False  # the motion gate saw nothing move: no model needs to run on it
 
     @property
     def source_id(self) -> str:

@@ -152,21 +152,35 @@ class SecondaryStage(Stage):
         self.task = task or make_task(options.model, options.device or context.device)
         self.name = self.task.key
         self.aggregate: Aggregate = options.aggregate or self.task.default_aggregate
-        classes = resolve_classes(options.classes, context.labels) if options.classes else None
-        self.class_ids = None if classes is None else np.array(classes, np.int32)
+        self._class_ids: dict[tuple[str, ...], np.ndarray | None] = {}
+        self.class_ids = self._classes_of(context.labels)  # unknown classes fail here
         self.tracks: dict[tuple[str, int], _TrackResult] = {}
         self.crops_run = 0
         self.model_calls = 0
         self._last_prune: dict[str, int] = {}
 
     # ------------------------------------------------------------------ choosing objects
+    def _classes_of(self, labels: tuple[str, ...]) -> np.ndarray | None:
+        """The wanted classes' ids in a detector's labels (sources may differ in detector)."""
+        if labels not in self._class_ids:
+            if not self.cfg.classes:
+                self._class_ids[labels] = None
+            else:
+                known = [
+                    c for c in self.cfg.classes if c in labels or labels == self.context.labels
+                ]
+                ids = resolve_classes(known, labels) if known else []
+                self._class_ids[labels] = np.array(ids or [], np.int32)
+        return self._class_ids[labels]
+
     def _chosen(self, item: FrameItem) -> np.ndarray:
         dets, cfg = item.detections, self.cfg
-        if not len(dets):
+        if not len(dets) or item.still:  # a still frame: tracks keep what they have
             return np.zeros(0, np.int64)
         ok = np.ones(len(dets), bool)
-        if self.class_ids is not None:
-            ok &= np.isin(dets.class_id, self.class_ids)
+        class_ids = self._classes_of(item.labels or self.context.labels)
+        if class_ids is not None:
+            ok &= np.isin(dets.class_id, class_ids)
         wh = dets.xyxy[:, 2:] - dets.xyxy[:, :2]
         ok &= wh.max(axis=1) >= cfg.min_box
         ids = dets.tracker_id

@@ -26,11 +26,12 @@ def test_same_transform_on_every_run(bunny_pair):
     assert a["transform"] == b["transform"] and a["method"] == b["method"]
 
 
-def test_ten_random_poses_give_the_same_answer(pair):
-    """Move SOURCE by a random rigid pose: the result must be the same pose composed with it."""
+def test_random_poses_give_the_same_answer(pair):
+    """Move SOURCE by a random rigid pose: the result must be the same pose composed with it.
+    Five poses per pair here (the suite's time); benchmarks/registration.py runs 22."""
     rng = np.random.default_rng(2026)
     base = register(pair.source, pair.target).transform
-    for k in range(10):
+    for k in range(5):
         pose = random_pose(rng, max_translation=pair.target.diagonal)
         moved = pair.source.transformed(pose)
         found = register(moved, pair.target).transform @ pose  # back in the original frame
