@@ -20,11 +20,15 @@ PLUGIN = Path(__file__).parent / "plugin_demo"
 @pytest.fixture(scope="module")
 def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo plugin pip-installed into a folder of its own (put on PYTHONPATH)."""
+    import shutil
+
     target = tmp_path_factory.mktemp("plugin_site")
     build = tmp_path_factory.mktemp("plugin_build")
+    source = build / "plugin_demo"  # a copy: building writes build/ and egg-info beside it
+    shutil.copytree(PLUGIN, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-         "--no-build-isolation", "--target", str(target), str(PLUGIN)],
+         "--no-build-isolation", "--target", str(target), str(source)],
         capture_output=True, text=True, cwd=build, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
