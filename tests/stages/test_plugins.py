@@ -36,12 +36,13 @@ def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def _config(tmp_path: Path, video: Path, stages: list[dict]) -> Path:
+def _config(tmp_path: Path, video: Path, stages: list[dict], **extra: object) -> Path:
     import yaml
 
     cfg = {
         "sources": [{"id": "cam", "uri": str(video)}],
         "pipeline": {"stages": stages, "detector": {"classes": ["person"]}},
+        **extra,
         "store": {"url": f"sqlite:///{tmp_path}/s.db", "media_dir": str(tmp_path / "media")},
         "sinks": {"video_dir": str(tmp_path / "video")},
     }
@@ -78,3 +79,33 @@ def test_plugin_options_are_validated(plugin_path: Path, pets_video: Path,
     )
     cfg = _config(tmp_path, pets_video, [{"use": "no-such-stage"}])
     assert_one_line_error(run_cli("run", cfg, env=env), "unknown stage 'no-such-stage'")
+
+
+def test_plugin_rule_and_decoder(plugin_path: Path, pets_video: Path, models_dir: Path,
+                                 tmp_path: Path) -> None:  # fmt: skip
+    """A zone rule and a detector decoder from the plugin, in `shigu run` and `shigu detect`."""
+    zone = {
+        "id": "all",
+        "source": "cam",
+        "polygon": [[0, 0], [480, 0], [480, 360], [0, 360]],
+        "rules": [{"type": "plugin", "use": "group", "options": {"min_people": 3}}],
+    }
+    cfg = _config(tmp_path, pets_video, [], zones=[zone])  # fmt: skip
+    env = {"PYTHONPATH": str(plugin_path)}
+    summary = tmp_path / "summary.json"
+    proc = run_cli("run", cfg, "--max-frames", "20", "--summary-json", summary, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(summary.read_text())["events"].get("group", 0) >= 1
+    bad = _config(tmp_path, pets_video, [], zones=[{**zone, "rules": [
+        {"type": "plugin", "use": "group", "options": {"min_people": 0}}]}])  # fmt: skip
+    proc = run_cli("config", "validate", bad, env=env)
+    assert proc.returncode != 0 and "options.min_people" in proc.stdout + proc.stderr
+    out = tmp_path / "d.jsonl"
+    proc = run_cli("detect", pets_video, "--model", models_dir / "yolox_nano.onnx", "--format",
+                   "renamed-yolox", "--jsonl", out, "--max-frames", "3", "--no-progress",
+                   env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert len(out.read_text().splitlines()) == 3
+    assert_one_line_error(run_cli("detect", pets_video, "--model", models_dir / "yolox_nano.onnx",
+                                  "--format", "renamed-yolox", "--no-progress"),
+                          "unknown model format")  # fmt: skip

@@ -41,10 +41,54 @@ class LineSpec:
     classes: list[str] | None = None
 
 
+RULES_GROUP = "shigu.rules"
+
+
+def rule_class(name: str) -> type[ZoneRule]:
+    """A plugin zone rule by entry-point name (``shigu.rules``); unknown names list the rest."""
+    from shigu.core.errors import ConfigError
+    from shigu.core.plugins import plugins
+
+    found = plugins(RULES_GROUP, ZoneRule)
+    if name not in found:
+        have = ", ".join(sorted(found)) or "none installed"
+        raise ConfigError(
+            f"unknown rule plugin {name!r}",
+            f"rule plugins: {have}; a package adds one through the {RULES_GROUP!r} group",
+        )
+    cls: type[ZoneRule] = found[name]
+    return cls
+
+
+def rule_options(name: str, options: dict[str, Any]) -> Any:
+    """A plugin rule's options validated against its ``Options`` model (ConfigError)."""
+    from pydantic import BaseModel, ValidationError
+
+    from shigu.core.errors import ConfigError
+
+    cls = rule_class(name)
+    model: type[BaseModel] | None = getattr(cls, "Options", None)
+    if model is None:
+        return options
+    try:
+        return model.model_validate(options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"options.{where}: {first['msg']} (rule {name!r})") from None
+
+
 def build_zone_rule(zone: ZoneSpec, rule: dict[str, Any]) -> ZoneRule:
-    """One rule object from its config mapping (``type`` plus that rule's settings)."""
+    """One rule object from its config mapping (``type`` plus that rule's settings).
+
+    A plugin rule (``type: plugin``) is built as ``cls(zone_id, polygon, classes, options)``
+    with its options already validated against the class's ``Options`` model."""
     kind = rule["type"]
     classes = rule.get("classes")
+    if kind == "plugin":
+        cls = rule_class(rule["use"])
+        options = rule_options(rule["use"], rule.get("options") or {})
+        return cls(zone.id, zone.polygon, classes, options)  # type: ignore[call-arg]
     if kind in ("intrusion", "loitering"):
         return DwellRule(zone.id, zone.polygon, classes, rule.get("min_seconds", 0.0), kind)
     if kind == "crowding":

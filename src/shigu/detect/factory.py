@@ -26,6 +26,13 @@ DETECTORS: dict[str, type[Detector]] = {
 }
 
 
+def all_decoders() -> dict[str, type[Detector]]:
+    """The built-in decoders and those plugins add (entry-point group ``shigu.decoders``)."""
+    from shigu.core.plugins import plugins
+
+    return {**DETECTORS, **plugins("shigu.decoders", Detector)}
+
+
 def guess_format(model: OnnxModel) -> str:
     """Guess the decoder from a model's outputs; raise ``ModelError`` when none fits."""
     names = {o.name for o in model.outputs}
@@ -103,8 +110,9 @@ def load_detector(
         labels: label-set name or labels file for a local model.
         conf: score threshold; default the registry's per-model value (0.25 for a local file).
     """
-    if format is not None and format not in DETECTORS:
-        raise InputError(f"unknown model format {format!r}", f"use one of: {', '.join(DETECTORS)}")
+    decoders = all_decoders()
+    if format is not None and format not in decoders:
+        raise InputError(f"unknown model format {format!r}", f"use one of: {', '.join(decoders)}")
     if model in MODELS:
         spec = MODELS[model]
         if spec.format not in DETECTORS:
@@ -132,7 +140,7 @@ def load_detector(
     wanted = classes if classes is None or isinstance(classes, str) else list(classes)
     class_ids = resolve_classes(wanted, names)
     threshold = 0.25 if conf is None else conf
-    return DETECTORS[fmt](onnx, names, conf=threshold, iou=iou, classes=class_ids, max_det=max_det)
+    return decoders[fmt](onnx, names, conf=threshold, iou=iou, classes=class_ids, max_det=max_det)
 
 
 def _class_count(model: OnnxModel, fmt: str) -> int | None:

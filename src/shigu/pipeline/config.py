@@ -176,8 +176,33 @@ class SpeedingRule(Strict):
     max_kmh: float = Field(gt=0)
 
 
+class PluginRule(Strict):
+    """A zone rule from an installed plugin (the ``shigu.rules`` entry-point group)."""
+
+    type: Literal["plugin"]
+    use: str = Field(description="the rule's entry-point name")
+    classes: list[str] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known(self) -> PluginRule:
+        from shigu.analytics.scene import rule_options
+
+        try:
+            rule_options(self.use, self.options)
+        except ConfigError as exc:
+            raise ValueError(exc.message + (f"; {exc.hint}" if exc.hint else "")) from None
+        return self
+
+
 RuleConfig = Annotated[
-    IntrusionRule | LoiteringRule | CrowdingRule | WrongWayRule | StoppedRule | SpeedingRule,
+    IntrusionRule
+    | LoiteringRule
+    | CrowdingRule
+    | WrongWayRule
+    | StoppedRule
+    | SpeedingRule
+    | PluginRule,
     Field(discriminator="type"),
 ]
 
@@ -320,7 +345,15 @@ def _path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("intrusion", "loitering", "crowding", "wrong_way", "stopped", "speeding"):
+        elif part in (
+            "intrusion",
+            "loitering",
+            "crowding",
+            "wrong_way",
+            "stopped",
+            "speeding",
+            "plugin",
+        ):
             continue  # the discriminator's branch name is noise in the path
         else:
             out += f".{part}" if out else str(part)

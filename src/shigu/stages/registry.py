@@ -11,43 +11,24 @@ and a config uses it with ``pipeline.stages: [{use: redact, options: {...}}]``.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib.metadata import entry_points
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from shigu.core.errors import ConfigError
+from shigu.core.plugins import plugins
 from shigu.stages.base import Stage
 
 ENTRY_POINT_GROUP = "shigu.stages"
 
 
-@cache
 def available_stages() -> dict[str, type[Stage]]:
     """Stage classes by name: the installed plugins' (entry points)."""
-    found: dict[str, type[Stage]] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        found[ep.name] = _load(ep)
+    found = plugins(ENTRY_POINT_GROUP, Stage)
+    for name, cls in found.items():
+        if cls.kind not in ("pre", "secondary", "post"):
+            raise ConfigError(f"stage plugin {name!r} has unknown kind {cls.kind!r}")
     return found
-
-
-def _load(ep: Any) -> type[Stage]:
-    try:
-        cls = ep.load()
-    except Exception as exc:
-        raise ConfigError(
-            f"stage plugin {ep.name!r} ({ep.value}) failed to import: {exc}",
-            "fix or uninstall the package that provides it",
-        ) from exc
-    if not (isinstance(cls, type) and issubclass(cls, Stage)):
-        raise ConfigError(
-            f"stage plugin {ep.name!r} ({ep.value}) is not a shigu.stages.Stage subclass",
-            "a stage plugin's entry point names a class derived from shigu.stages.Stage",
-        )
-    if cls.kind not in ("pre", "secondary", "post"):
-        raise ConfigError(f"stage plugin {ep.name!r} has unknown kind {cls.kind!r}")
-    return cls
 
 
 def stage_class(name: str) -> type[Stage]:
