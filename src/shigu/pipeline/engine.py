@@ -32,6 +32,7 @@ from shigu.core.frame import Frame
 from shigu.detect import load_detector
 from shigu.detect.base import Detector
 from shigu.detect.stream import Prepared, throughput_plan
+from shigu.io.frame_outputs import FrameOutput
 from shigu.io.video_writer import VideoWriter
 from shigu.pipeline.config import Config, DetectorConfig, SourceConfig
 from shigu.pipeline.graph import StageGraph
@@ -39,8 +40,10 @@ from shigu.pipeline.media import ClipRecorder, save_snapshots, write_clip
 from shigu.pipeline.metrics import PipelineMetrics
 from shigu.pipeline.runner import SourceRunner
 from shigu.pipeline.sinks import JsonlSink, MqttSink, Sink, WebhookSink
+from shigu.sources.base import Source
 from shigu.stages import FrameItem, StageContext
 from shigu.store import EventStore, MediaStore
+from shigu.store.null import NullStore
 from shigu.track import create_tracker
 from shigu.track.engine import AssociationTracker
 
@@ -95,12 +98,22 @@ class Pipeline:
         max_frames: int | None = None,
         detector: Detector | None = None,
         on_item: Callable[[Event | EventEnd], None] | None = None,
-        store: EventStore | None = None,
+        store: EventStore | NullStore | None = None,
         event_id_salt: str | None = None,
         on_frame: Callable[[str, np.ndarray, Detections], None] | None = None,
+        sources: dict[str, Source] | None = None,
+        tracker_factory: Callable[[float], Any] | None = None,
+        graph: StageGraph | None = None,
+        outputs: list[FrameOutput] | None = None,
+        workers: int | None = None,
     ) -> None:
         """``event_id_salt``: derive event ids from it and the event's content instead of
-        drawing random ones, so re-running the same input stores the same events (Ray)."""
+        drawing random ones, so re-running the same input stores the same events (Ray).
+
+        The rest make a job of it (``shigu detect``, ``track``, ``pose``): ``sources``
+        already open by id, ``tracker_factory(fps)`` for trackers set up by the caller, a
+        ``graph`` of stages built by the caller, per-frame ``outputs`` (``shigu.io``), and a
+        ``NullStore`` as ``store`` to keep no events, media or run records."""
         self.config = config
         self._salt = event_id_salt
         self._ids: dict[str, str] = {}
@@ -114,19 +127,25 @@ class Pipeline:
         self._running = False
         device = config.pipeline.detector.device
         self.workers, threads = throughput_plan(device)
+        self.workers = workers or self.workers
+        self._given_sources = sources or {}
+        self._tracker_factory = tracker_factory
+        self.outputs = outputs or []
+        self.written: dict[str, str] = {}
         self._threads = threads
         # One loaded detector per distinct detector config, shared by the sources using it;
         # each is one batching group (frames of sources with the same detector batch together).
         self.detectors: dict[str, Detector] = {}
         self.detector = detector or self._detector_for(config.pipeline.detector)
         self.detectors.setdefault(self._key(config.pipeline.detector), self.detector)
-        self.graph = StageGraph.build(
+        self.graph = graph or StageGraph.build(
             config.pipeline.secondary,
             config.pipeline.stages,
             StageContext(self.detector.labels, device),
         )
-        self.store = store or EventStore(config.store.url)
+        self.store: EventStore | NullStore = store or EventStore(config.store.url)
         self._own_store = store is None
+        self._record = not isinstance(self.store, NullStore)  # a job keeps no events or media
         if self._own_store:
             from shigu.store.locate import remember_store
 
@@ -194,6 +213,7 @@ class Pipeline:
             realtime=sc.realtime,
             loop=sc.loop,
             pre=self.graph.run_pre if self.graph.pre else None,
+            source=self._given_sources.get(sc.id),
         )
         runner.open()
         live = runner.live
@@ -216,7 +236,9 @@ class Pipeline:
         fps = fps or info.fps or 25.0
         tr = cfg.pipeline.tracker
         tracker = None
-        if tr is not None:
+        if self._tracker_factory is not None:
+            tracker = self._tracker_factory(fps)
+        elif tr is not None:
             overrides: dict[str, Any] = {}
             if tr.lost_buffer is not None:
                 overrides["lost_buffer"] = tr.lost_buffer
@@ -515,6 +537,11 @@ class Pipeline:
             self._handle(event, frame.image, st)
         if self._on_frame is not None:
             self._on_frame(frame.source_id, frame.image, dets)
+        if self.outputs:
+            path_at = getattr(st.runner.source, "path_at", None)
+            path = path_at.get(frame.index) if path_at is not None else None
+            for out in self.outputs:
+                out.write(frame, dets, path)
         if st.video is not None:
             image = frame.image.copy()
             draw_scene(image, st.scene)
@@ -587,6 +614,8 @@ class Pipeline:
 
     def _retention(self) -> None:
         self._last_retention = time.monotonic()
+        if not self._record:
+            return
         deleted = self.media.enforce_retention()
         if deleted:
             self.store.forget_media(deleted)
@@ -610,6 +639,11 @@ class Pipeline:
             self.metrics.decoded.labels(st.runner.source_id).inc(st.runner.decoded)
             self.metrics.dropped.labels(st.runner.source_id).inc(st.runner.dropped)
         self.graph.close()
+        for out in self.outputs:
+            try:
+                self.written.update(out.close())
+            except Exception as exc:  # one output failing to flush must not lose the others
+                log.warning("closing an output: %s", exc)
         summary = self.summary()
         for sink in self.sinks:
             try:

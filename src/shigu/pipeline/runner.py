@@ -39,6 +39,7 @@ class SourceRunner(threading.Thread):
         loop: bool = False,
         pre: Callable[[Frame], Frame] | None = None,
         gate: Callable[[Frame], bool] | None = None,
+        source: Source | None = None,
     ) -> None:
         """``pre``: the pipeline's ``pre`` stages, run on each frame before letterboxing.
         ``gate``: the motion gate; False for a frame means it needs no detection."""
@@ -59,8 +60,9 @@ class SourceRunner(threading.Thread):
         self.done = threading.Event()
         self.stop_requested = threading.Event()
         self.info: SourceInfo | None = None
-        self.source: Source | None = None
+        self.source: Source | None = source  # given already open (a job's), or opened here
         self.error: str | None = None
+        self.exception: ShiguError | None = None  # what stopped the source, for the caller
         self.decoded = 0
         self.dropped = 0
         self.decode_seconds = 0.0
@@ -69,8 +71,9 @@ class SourceRunner(threading.Thread):
     def open(self) -> None:
         """Open the source (in the caller's thread, so start-up errors surface at once)."""
         try:
-            opts = {"target_fps": self.fps} if self.fps else {}
-            self.source = open_source(self.uri, source_id=self.source_id, **opts)
+            if self.source is None:
+                opts = {"target_fps": self.fps} if self.fps else {}
+                self.source = open_source(self.uri, source_id=self.source_id, **opts)
             self.info = self.source.info
             self.live = (
                 self.mode == "live"
@@ -114,6 +117,7 @@ class SourceRunner(threading.Thread):
                 started = time.perf_counter()
         except ShiguError as exc:
             self.error = exc.one_line()
+            self.exception = exc
             log.warning("source %s stopped: %s", self.source_id, self.error)
         except Exception as exc:  # a broken source must not take the others down
             self.error = f"{type(exc).__name__}: {exc}"
