@@ -26,6 +26,7 @@ from shigu.io.frame_outputs import (
     MotRows,
 )
 from shigu.pipeline.graph import StageGraph
+from shigu.pipeline.job import job_pipeline, source_error
 from shigu.sources.base import Source
 
 
@@ -85,9 +86,6 @@ def run_video_job(
     ``graph``: stages (pre before detection, secondary models and post stages after
     tracking). ``on_frame(frame, dets, path)`` sees every finished frame.
     """
-    from shigu.pipeline import Pipeline, parse_config
-    from shigu.store.null import NullStore
-
     report = JobReport()
     paths: list[Path] | None = getattr(source, "paths", None)
     labels = detector.labels
@@ -105,26 +103,16 @@ def run_video_job(
         total = None if source.target_fps else -(-total // source.stride)
     if max_frames:
         total = min(total, max_frames) if total else max_frames
-    config = parse_config(
-        {
-            "sources": [{"id": source.source_id, "uri": "job"}],
-            "pipeline": {"tracker": None, "batch": 1},
-            "media": {"snapshots": False},
-            "store": {"retention_days": None, "retention_gb": None},
-        }
-    )
     started = time.perf_counter()
     with progress_bar(description, total, show_progress) as bar:
         counter = _Counter(report, labels, bar, started, on_frame)
-        pipeline = Pipeline(
-            config,
-            max_frames=max_frames,
-            detector=detector,
-            store=NullStore(),
-            sources={source.source_id: source},
-            tracker_factory=(lambda _fps: tracker) if tracker is not None else None,
+        pipeline = job_pipeline(
+            source,
+            detector,
+            [counter, *outputs],
+            tracker=tracker,
             graph=graph,
-            outputs=[counter, *outputs],
+            max_frames=max_frames,
             workers=workers,
         )
         try:
@@ -135,8 +123,7 @@ def run_video_job(
             report.seconds = time.perf_counter() - started
             report.outputs.update(pipeline.written)
             source.close()
-    state = pipeline.states.get(source.source_id)
-    error = state.runner.exception if state is not None else None
+    error = source_error(pipeline, source)
     if isinstance(error, SourceTruncatedError):
         report.truncated = error
     elif error is not None and not report.interrupted:

@@ -166,16 +166,12 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     job, out = proc.job, proc.out
     key = unit_key(uri)
     started = time.perf_counter()
-    rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-    mot_lines: list[str] = []
-    coco: list[dict[str, Any]] = []
-    coco_images: list[dict[str, Any]] = []
     labels = proc.detector.labels
     from shigu.core.labels import coco_categories
 
     categories = coco_categories(tuple(labels))
-    category_of = [c["id"] for c in categories]
-    frames = 0
+    category_of = [int(str(c["id"])) for c in categories]
+    rows_out: _Rows | None = None
     try:
         source = open_source(localise(uri, out / ".cache"), stride=job.stride)
         tracker = None
@@ -183,53 +179,19 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
             from shigu.track import create_tracker
 
             tracker = create_tracker(job.tracker, source.output_fps or 30.0)
+        rows_out = _Rows(uri, labels, category_of, tracker is not None, source)
         try:
-            from shigu.detect.stream import detect_stream
+            from shigu.pipeline.job import job_pipeline, source_error
 
-            # Decoding runs ahead in a background thread while the model works.
-            for frame, dets in detect_stream(source, proc.detector, workers=proc.workers):
-                if tracker is not None:
-                    dets = tracker.update(dets)
-                frames += 1
-                if tracker is None:
-                    coco_images.append(_coco_image(source, frame, uri))
-                ids = dets.tracker_id if dets.tracker_id is not None else np.full(len(dets), -1)
-                for i in range(len(dets)):
-                    x1, y1, x2, y2 = (float(v) for v in dets.xyxy[i])
-                    c = int(dets.class_id[i])
-                    score = float(dets.confidence[i])
-                    rows["source"].append(uri)
-                    rows["frame"].append(frame.index)
-                    rows["timestamp"].append(frame.timestamp)
-                    rows["class_id"].append(c)
-                    rows["class_name"].append(labels[c] if 0 <= c < len(labels) else str(c))
-                    rows["confidence"].append(score)
-                    for name, v in (("x1", x1), ("y1", y1), ("x2", x2), ("y2", y2)):
-                        rows[name].append(v)
-                    rows["track_id"].append(int(ids[i]))
-                    if tracker is not None:
-                        mot_lines.append(
-                            f"{frame.index + 1},{int(ids[i])},{x1:.2f},{y1:.2f},{x2 - x1:.2f},"
-                            f"{y2 - y1:.2f},{score:.4f},-1,-1,-1\n"
-                        )
-                    else:
-                        coco.append(
-                            {
-                                "frame": frame.index,
-                                "category_id": category_of[c]
-                                if 0 <= c < len(category_of)
-                                else c + 1,
-                                "bbox": [
-                                    round(x1, 2),
-                                    round(y1, 2),
-                                    round(x2 - x1, 2),
-                                    round(y2 - y1, 2),
-                                ],
-                                "score": round(score, 5),
-                            }
-                        )
-                if job.max_frames and frames >= job.max_frames:
-                    break
+            # The pipeline engine: decoding runs ahead in its own thread, inference in a pool.
+            pipeline = job_pipeline(
+                source, proc.detector, [rows_out], tracker=tracker,
+                max_frames=job.max_frames or None, workers=proc.workers,
+            )  # fmt: skip
+            pipeline.run()
+            error = source_error(pipeline, source)
+            if error is not None:
+                raise error
         finally:
             source.close()
     except ShiguError as exc:
@@ -238,7 +200,7 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
             "key": key,
             "status": "failed",
             "error": exc.one_line(),
-            "frames": frames,
+            "frames": rows_out.frames if rows_out is not None else 0,
         }
         _atomic_write(out / "failed" / f"{key}.json", json.dumps(summary).encode())
         return summary
@@ -246,13 +208,16 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
 
     import pyarrow.parquet as pq
 
+    assert rows_out is not None
+    rows, frames = rows_out.rows, rows_out.frames
     buf = io.BytesIO()
     pq.write_table(_table(rows), buf)
     _atomic_write(out / "parquet" / f"{key}.parquet", buf.getvalue())
     if tracker is not None:
-        _atomic_write(out / "mot" / f"{key}.txt", "".join(mot_lines).encode())
+        _atomic_write(out / "mot" / f"{key}.txt", "".join(rows_out.mot_lines).encode())
     else:
-        unit = {"images": coco_images, "annotations": coco, "categories": categories}
+        unit = {"images": rows_out.coco_images, "annotations": rows_out.coco,
+                "categories": categories}  # fmt: skip
         _atomic_write(out / "coco" / f"{key}.json", json.dumps(unit).encode())
     summary = {
         "input": uri,
@@ -266,6 +231,57 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     (out / "failed" / f"{key}.json").unlink(missing_ok=True)
     _atomic_write(out / "done" / f"{key}.json", json.dumps(summary).encode())
     return summary
+
+
+class _Rows:
+    """One input's Parquet rows and MOT or COCO records, filled frame by frame."""
+
+    def __init__(self, uri: str, labels: tuple[str, ...], category_of: list[int],
+                 tracked: bool, source: Any) -> None:  # fmt: skip
+        self.uri, self.labels, self.category_of = uri, labels, category_of
+        self.tracked, self.source = tracked, source
+        self.rows: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        self.mot_lines: list[str] = []
+        self.coco: list[dict[str, Any]] = []
+        self.coco_images: list[dict[str, Any]] = []
+        self.frames = 0
+
+    def write(self, frame: Any, dets: Any, path: Path | None) -> None:
+        rows, labels, category_of = self.rows, self.labels, self.category_of
+        self.frames += 1
+        if not self.tracked:
+            self.coco_images.append(_coco_image(self.source, frame, self.uri))
+        ids = dets.tracker_id if dets.tracker_id is not None else np.full(len(dets), -1)
+        for i in range(len(dets)):
+            x1, y1, x2, y2 = (float(v) for v in dets.xyxy[i])
+            c = int(dets.class_id[i])
+            score = float(dets.confidence[i])
+            rows["source"].append(self.uri)
+            rows["frame"].append(frame.index)
+            rows["timestamp"].append(frame.timestamp)
+            rows["class_id"].append(c)
+            rows["class_name"].append(labels[c] if 0 <= c < len(labels) else str(c))
+            rows["confidence"].append(score)
+            for name, v in (("x1", x1), ("y1", y1), ("x2", x2), ("y2", y2)):
+                rows[name].append(v)
+            rows["track_id"].append(int(ids[i]))
+            if self.tracked:
+                self.mot_lines.append(
+                    f"{frame.index + 1},{int(ids[i])},{x1:.2f},{y1:.2f},{x2 - x1:.2f},"
+                    f"{y2 - y1:.2f},{score:.4f},-1,-1,-1\n"
+                )
+            else:
+                self.coco.append(
+                    {
+                        "frame": frame.index,
+                        "category_id": category_of[c] if 0 <= c < len(category_of) else c + 1,
+                        "bbox": [round(x1, 2), round(y1, 2), round(x2 - x1, 2), round(y2 - y1, 2)],
+                        "score": round(score, 5),
+                    }
+                )
+
+    def close(self) -> dict[str, str]:
+        return {}
 
 
 def _coco_image(source: Any, frame: Any, uri: str) -> dict[str, Any]:
