@@ -6,7 +6,9 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import (
@@ -186,3 +188,29 @@ def check_writable_folder(folder: Path, path: Path | None = None) -> None:
             f"cannot write {target}: {existing} is not writable ({reason})",
             "choose a folder you can write to",
         ) from None
+
+
+# Options every frame job (detect, track, pose, demo) takes, declared once.
+def device_option() -> Any:
+    return typer.Option("cpu", "--device", help="cpu, cuda, tensorrt, openvino, auto.")
+
+
+def max_frames_option() -> Any:
+    return typer.Option(None, "--max-frames", min=1, help="Stop after N frames.")
+
+
+def progress_option() -> Any:
+    return typer.Option(True, "--progress/--no-progress", help="Show a progress bar.")
+
+
+def stride_option() -> Any:
+    return typer.Option(1, "--stride", min=1, help="Process every Nth frame.")
+
+
+def save_option(command: str, what: str) -> Any:
+    """``--save/--no-save``: where results go when no output option is given."""
+    return typer.Option(
+        True,
+        "--save/--no-save",
+        help=f"With no output options, save {what} to runs/{command}/NAME/.",
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from shigu.cli._common import console
+from shigu.cli._common import console, progress_option
 from shigu.cli._video_job import run_video_job
 from shigu.cli.detect import print_report
 from shigu.core.errors import InputError
@@ -49,7 +49,7 @@ def demo(
     out_dir: Path = typer.Option(Path("shigu-demo"), "--out-dir", help="Where outputs go."),
     source: str | None = typer.Option(None, "--source", help="Use this video instead."),
     model: str = typer.Option("yolox-nano", "--model", help="Detector to use."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: bool = progress_option(),
 ) -> None:
     clip = source or str(sample_clip())
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,13 @@ from shigu.cli._common import (
     console,
     count_table,
     default_outputs,
+    device_option,
+    max_frames_option,
+    progress_option,
     require_images,
+    save_option,
     split_out,
+    stride_option,
 )
 from shigu.cli._video_job import JobReport, run_video_job
 from shigu.detect.factory import load_detector
@@ -76,19 +81,15 @@ def detect(
         "annotated image per input, under its own name.",
     ),
     jsonl: Path | None = typer.Option(None, "--jsonl", help="JSONL of detections to write."),
-    stride: int = typer.Option(1, "--stride", help="Process every Nth frame."),
+    stride: int = stride_option(),
     fps: float | None = typer.Option(
         None, "--fps", help="Process at most this many frames per second of video."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, tensorrt, openvino, auto."),
+    device: str = device_option(),
     workers: int = typer.Option(0, "--workers", help="Inference runs in flight (0: one per core)."),
-    max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
-    save: bool = typer.Option(
-        True,
-        "--save/--no-save",
-        help="With no --out/--jsonl, save the annotated video and JSONL to runs/detect/NAME/.",
-    ),
+    max_frames: int | None = max_frames_option(),
+    progress: bool = progress_option(),
+    save: bool = save_option("detect", "the annotated video (or images) and JSONL"),
 ) -> None:
     out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")

@@ -13,7 +13,11 @@ from shigu.cli._common import (
     check_output_path,
     console,
     default_outputs,
+    device_option,
+    max_frames_option,
+    progress_option,
     require_images,
+    save_option,
     split_out,
 )
 from shigu.cli._video_job import run_video_job
@@ -75,12 +79,10 @@ def pose(
     gt: Path | None = typer.Option(
         None, "--gt", help="COCO ground truth whose file names give --coco-json's image ids."
     ),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, tensorrt, openvino, auto."),
-    max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
-    save: bool = typer.Option(
-        True, "--save/--no-save", help="With no outputs given, save to runs/pose/NAME/."
-    ),
+    device: str = device_option(),
+    max_frames: int | None = max_frames_option(),
+    progress: bool = progress_option(),
+    save: bool = save_option("pose", "the annotated video (or images) and JSONL"),
 ) -> None:
     from shigu.eval.keypoints import image_id_for, pose_records, read_json
     from shigu.pose.models import check_pose_model

@@ -12,9 +12,14 @@ from shigu.cli._common import (
     check_output_path,
     console,
     default_outputs,
+    device_option,
+    max_frames_option,
     progress_bar,
+    progress_option,
     require_images,
+    save_option,
     split_out,
+    stride_option,
 )
 from shigu.cli._video_job import run_video_job
 from shigu.cli.detect import SOURCE_HELP, print_report
@@ -99,15 +104,11 @@ def track(
     reid: str | None = typer.Option(
         None, "--reid", help="ReID model for re-identification (e.g. person-reid-0288); slower."
     ),
-    stride: int = typer.Option(1, "--stride", help="Process every Nth frame."),
-    device: str = typer.Option("cpu", "--device", help="cpu, cuda, tensorrt, openvino, auto."),
-    max_frames: int | None = typer.Option(None, "--max-frames", help="Stop after N frames."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
-    save: bool = typer.Option(
-        True,
-        "--save/--no-save",
-        help="With no output options, save video, JSONL and MOT rows to runs/track/NAME/.",
-    ),
+    stride: int = stride_option(),
+    device: str = device_option(),
+    max_frames: int | None = max_frames_option(),
+    progress: bool = progress_option(),
+    save: bool = save_option("track", "the annotated video, JSONL and MOT rows"),
 ) -> None:
     overrides = _tracker_overrides(
         tracker_config,
