@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,3 +65,26 @@ def test_a_source_can_choose_its_own_detector(pets_video: Path, tmp_path: Path) 
     assert pipeline.states["b"].detector.labels == ("person",)
     assert all(summary["sources"][s]["frames"] == 12 for s in "abc")
     assert all(summary["sources"][s]["tracks"] > 0 for s in "abc")
+
+
+def test_reid_embedder_once_per_track(pets_video: Path, tmp_path: Path) -> None:
+    """The ReID model as a once-per-track secondary model: one crop per track, kept after."""
+    cfg = parse_config({
+        "sources": [{"id": "gate", "uri": str(pets_video)}],
+        "pipeline": {"detector": {"classes": ["person"]},
+                     "secondary": [{"model": "person-reid-0288", "once_per_track": True}]},
+        "store": {"url": f"sqlite:///{tmp_path}/s.db", "media_dir": str(tmp_path / "m")},
+        "media": {"snapshots": False},
+    })  # fmt: skip
+    last: list[Any] = []
+    pipeline = Pipeline(cfg, max_frames=20, on_frame=lambda sid, img, d: last.append(d))
+    summary = pipeline.run()
+    stage = summary["stages"]["embedding"]
+    ids = {int(t) for d in last if d.tracker_id is not None for t in d.tracker_id if t >= 0}
+    assert stage["crops"] == len(pipeline.graph.secondary[0].tracks) <= len(ids) + 2
+    final = last[-1]
+    emb = final.data["embedding"]
+    known = np.isfinite(emb).all(axis=1)
+    assert known.sum() >= len(final) - 2 and emb.shape[1] == 256
+    np.testing.assert_allclose(np.linalg.norm(emb[known], axis=1), 1.0, atol=1e-4)
+    assert (final.data["embedding_age"][known] >= 0).all()

@@ -117,3 +117,14 @@ def test_unknown_class_is_a_config_error() -> None:
 
     with pytest.raises(InputError):
         _stage(classes=["zebra"])
+
+
+def test_a_batch_of_frames_runs_a_new_track_once() -> None:
+    """Several frames of one track in one batch: once_per_track and every_n_frames still
+    hold, though no result is known when the frames are chosen."""
+    stage, task = _stage(once_per_track=True)
+    stage.process([_item(i, [[0, 0, 40, 80]], [0], [3]) for i in range(4)])
+    assert task.calls == [[1]]
+    stage, task = _stage(every_n_frames=2)
+    stage.process([_item(i, [[0, 0, 40, 80]], [0], [3]) for i in range(4)])
+    assert task.calls == [[1, 1]]  # frames 0 and 2

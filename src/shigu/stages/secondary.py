@@ -173,7 +173,9 @@ class SecondaryStage(Stage):
                 self._class_ids[labels] = np.array(ids or [], np.int32)
         return self._class_ids[labels]
 
-    def _chosen(self, item: FrameItem) -> np.ndarray:
+    def _chosen(self, item: FrameItem, pending: dict[tuple[str, int], int]) -> np.ndarray:
+        """Rows of ``item`` to run the model on; ``pending`` holds the tracks already chosen
+        on earlier frames of the batch (their results are not known yet) and is updated."""
         dets, cfg = item.detections, self.cfg
         if not len(dets) or item.still:  # a still frame: tracks keep what they have
             return np.zeros(0, np.int64)
@@ -188,14 +190,18 @@ class SecondaryStage(Stage):
         due = np.zeros(len(dets), np.int64)  # frames since the last run; large = never
         for i in np.flatnonzero(ok):
             tid = int(ids[i]) if ids is not None else -1
-            known = self.tracks.get((item.source_id, tid)) if tid >= 0 else None
-            if known is None:
+            key = (item.source_id, tid)
+            known = self.tracks.get(key) if tid >= 0 else None
+            last = known.frame if known is not None else None
+            if tid >= 0 and key in pending:  # chosen on an earlier frame of this batch
+                last = pending[key]
+            if last is None:
                 due[i] = 1 << 40
                 continue
             if cfg.once_per_track:
                 ok[i] = False
                 continue
-            due[i] = index - known.frame
+            due[i] = index - last
             if due[i] < cfg.every_n_frames:
                 ok[i] = False
         untracked = ids is None or not (ids >= 0).any()
@@ -206,6 +212,10 @@ class SecondaryStage(Stage):
             area = wh[chosen].prod(axis=1)
             order = np.lexsort((-area, -due[chosen]))  # never run first, then stalest, then big
             chosen = np.sort(chosen[order[: cfg.max_per_frame]])
+        if ids is not None:
+            for row in chosen.tolist():
+                if ids[row] >= 0:
+                    pending[(item.source_id, int(ids[row]))] = index
         return chosen
 
     # ------------------------------------------------------------------ aggregating
@@ -249,7 +259,8 @@ class SecondaryStage(Stage):
 
     # ------------------------------------------------------------------ the stage
     def process(self, items: list[FrameItem]) -> None:
-        chosen = [self._chosen(item) for item in items]
+        pending: dict[tuple[str, int], int] = {}
+        chosen = [self._chosen(item, pending) for item in items]
         jobs = [
             (item.frame.image, item.detections.xyxy[idx])
             for item, idx in zip(items, chosen, strict=True)
