@@ -23,7 +23,7 @@ from typing import Any
 from _common import DATA, ROOT, machine, median
 
 sys.path.insert(0, str(ROOT))
-from tests.helpers import idle_video
+from tests.helpers import idle_video, pets_gate_config
 
 from shigu.pipeline import Pipeline, parse_config
 
@@ -32,17 +32,7 @@ VIDEO = DATA / "video" / "pets2009_s2l1_vtest_480x360.avi"
 
 def config(tmp: Path, video: Path, gated: bool) -> dict[str, Any]:
     name = f"{'gated' if gated else 'plain'}-{time.time_ns()}"
-    return {
-        "sources": [{"id": "gate", "uri": str(video)}],
-        "pipeline": {"detector": {"classes": ["person"]}, "motion": {"enabled": gated}},
-        "zones": [{"id": "lawn", "source": "gate",
-                   "polygon": [[200, 150], [330, 150], [330, 300], [200, 300]],
-                   "rules": [{"type": "intrusion", "min_seconds": 1.0}]}],
-        "lines": [{"id": "east", "source": "gate", "points": [[330, 80], [330, 340]]},
-                  {"id": "west", "source": "gate", "points": [[150, 80], [150, 340]]}],
-        "store": {"url": f"sqlite:///{tmp}/{name}.db", "media_dir": str(tmp / name)},
-        "media": {"snapshots": False},
-    }  # fmt: skip
+    return pets_gate_config(tmp, video, {"enabled": gated}, name)
 
 
 def run(tmp: Path, video: Path, gated: bool) -> dict[str, Any]:

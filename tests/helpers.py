@@ -166,3 +166,19 @@ def idle_video(src: Path, out: Path, active: int = 50, frozen: int = 250,
             for packet in stream.encode(None):
                 container.mux(packet)
     return out
+
+
+def pets_gate_config(tmp: Path, video: Path, motion: dict, name: str) -> dict:
+    """The PETS lawn scene (an intrusion zone, two counting lines, SQLite events, no
+    snapshots) with the given ``pipeline.motion``: the motion-gate test's and benchmark's."""
+    return {
+        "sources": [{"id": "gate", "uri": str(video)}],
+        "pipeline": {"detector": {"classes": ["person"]}, "motion": motion},
+        "zones": [{"id": "lawn", "source": "gate",
+                   "polygon": [[200, 150], [330, 150], [330, 300], [200, 300]],
+                   "rules": [{"type": "intrusion", "min_seconds": 1.0}]}],
+        "lines": [{"id": "east", "source": "gate", "points": [[330, 80], [330, 340]]},
+                  {"id": "west", "source": "gate", "points": [[150, 80], [150, 340]]}],
+        "store": {"url": f"sqlite:///{tmp}/{name}.db", "media_dir": str(tmp / name)},
+        "media": {"snapshots": False},
+    }  # fmt: skip

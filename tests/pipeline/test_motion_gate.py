@@ -3,36 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from shigu.pipeline import Pipeline, parse_config
-from tests.helpers import idle_video
+from tests.helpers import idle_video, pets_gate_config
 
 pytestmark = pytest.mark.integration
-
-
-def _config(tmp: Path, video: Path, motion: dict[str, Any], name: str) -> dict[str, Any]:
-    return {
-        "sources": [{"id": "gate", "uri": str(video)}],
-        "pipeline": {"detector": {"classes": ["person"]}, "motion": motion},
-        "zones": [{"id": "lawn", "source": "gate",
-                   "polygon": [[200, 150], [330, 150], [330, 300], [200, 300]],
-                   "rules": [{"type": "intrusion", "min_seconds": 1.0}]}],
-        "lines": [{"id": "east", "source": "gate", "points": [[330, 80], [330, 340]]},
-                  {"id": "west", "source": "gate", "points": [[150, 80], [150, 340]]}],
-        "store": {"url": f"sqlite:///{tmp}/{name}.db", "media_dir": str(tmp / name)},
-        "media": {"snapshots": False},
-    }  # fmt: skip
 
 
 def test_gated_run_skips_still_frames_with_the_same_results(
     pets_video: Path, tmp_path: Path
 ) -> None:
     video = idle_video(pets_video, tmp_path / "idle.mp4", active=40, frozen=120, max_frames=480)
-    plain = Pipeline(parse_config(_config(tmp_path, video, {"enabled": False}, "plain"))).run()
-    gated = Pipeline(parse_config(_config(tmp_path, video, {"enabled": True}, "gated"))).run()
+    plain = Pipeline(
+        parse_config(pets_gate_config(tmp_path, video, {"enabled": False}, "plain"))
+    ).run()
+    gated = Pipeline(
+        parse_config(pets_gate_config(tmp_path, video, {"enabled": True}, "gated"))
+    ).run()
     assert gated["frames"] == plain["frames"] == 480
     skipped = gated["sources"]["gate"]["motion_skipped"]
     assert skipped >= 300, skipped  # 3 x 120 frozen frames, less the keyframes

@@ -104,23 +104,32 @@ def detections_to_coco(
     return results
 
 
-def coco_evaluate(
-    gt: dict[str, Any], results: Sequence[dict[str, Any]], quiet: bool = True
-) -> dict[str, float]:
-    """Run ``COCOeval`` (bbox) and return its 12 summary numbers by name (0-1 scale)."""
+def cocoeval_stats(
+    gt: dict[str, Any], results: Sequence[dict[str, Any]], iou_type: str, quiet: bool = True
+) -> list[float]:
+    """``COCOeval(gt, results, iou_type)`` evaluated, accumulated and summarised: its
+    ``stats`` (bbox: 12 numbers, keypoints: 10), negatives (no data) as 0."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
         coco_gt = COCO()
-        coco_gt.dataset = {k: list(v) for k, v in gt.items()}
+        coco_gt.dataset = {k: list(v) if isinstance(v, list) else v for k, v in gt.items()}
         coco_gt.createIndex()
-        if not results:
-            return dict.fromkeys(METRIC_NAMES, 0.0)
         coco_dt = coco_gt.loadRes([dict(r) for r in results])
-        evaluator = COCOeval(coco_gt, coco_dt, "bbox")
+        evaluator = COCOeval(coco_gt, coco_dt, iou_type)
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
-    return {name: float(max(v, 0.0)) for name, v in zip(METRIC_NAMES, evaluator.stats, strict=True)}
+    return [float(max(v, 0.0)) for v in evaluator.stats]
+
+
+def coco_evaluate(
+    gt: dict[str, Any], results: Sequence[dict[str, Any]], quiet: bool = True
+) -> dict[str, float]:
+    """Run ``COCOeval`` (bbox) and return its 12 summary numbers by name (0-1 scale)."""
+    if not results:
+        return dict.fromkeys(METRIC_NAMES, 0.0)
+    stats = cocoeval_stats(gt, results, "bbox", quiet)
+    return dict(zip(METRIC_NAMES, stats, strict=True))

@@ -5,8 +5,6 @@ Scoring is ``COCOeval(..., "keypoints")`` with the COCO sigmas; nothing is compu
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 from typing import Any
@@ -64,8 +62,7 @@ def keypoint_evaluate(
     gt: dict[str, Any], results: list[dict[str, Any]], quiet: bool = True
 ) -> dict[str, float]:
     """pycocotools OKS keypoint AP/AR (10 numbers, 0-1) of ``results`` against ``gt``."""
-    from pycocotools.coco import COCO
-    from pycocotools.cocoeval import COCOeval
+    from shigu.eval.coco import cocoeval_stats
 
     if not isinstance(gt, dict) or "annotations" not in gt or "images" not in gt:
         raise InputError("ground truth is not a COCO keypoint file (no images/annotations)")
@@ -81,14 +78,5 @@ def keypoint_evaluate(
             f"{len(bad)} result(s) do not have 17 x 3 keypoint values",
             "each result needs keypoints [x, y, score] x 17 (COCO-17 order)",
         )
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink) if quiet else contextlib.nullcontext():
-        coco_gt = COCO()
-        coco_gt.dataset = {k: list(v) if isinstance(v, list) else v for k, v in gt.items()}
-        coco_gt.createIndex()
-        coco_dt = coco_gt.loadRes([dict(r) for r in results])
-        ev = COCOeval(coco_gt, coco_dt, "keypoints")
-        ev.evaluate()
-        ev.accumulate()
-        ev.summarize()
-    return {n: float(max(v, 0.0)) for n, v in zip(KEYPOINT_METRICS, ev.stats, strict=True)}
+    stats = cocoeval_stats(gt, results, "keypoints", quiet)
+    return dict(zip(KEYPOINT_METRICS, stats, strict=True))
