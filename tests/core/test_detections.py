@@ -117,3 +117,16 @@ def test_iteration_yields_rows() -> None:
     rows = list(d)
     assert [len(r) for r in rows] == [1, 1, 1]
     assert rows[2].class_id.tolist() == [d.class_id[2]]
+
+
+def test_records_leave_out_rows_with_nothing_known() -> None:
+    """A secondary model's NaN rows (no pose for that object) are not written as NaN."""
+    import json
+
+    pose = np.full((2, 17, 3), np.nan, np.float32)
+    pose[0] = 1.5
+    d = Detections(np.array([[0, 0, 10, 10], [5, 5, 9, 9]], np.float32), np.array([0.9, 0.8]),
+                   np.array([0, 0]), data={"pose": pose})  # fmt: skip
+    a, b = d.to_records(["person"])
+    assert np.array(a["pose"]).shape == (17, 3) and "pose" not in b
+    json.dumps([a, b], allow_nan=False)  # valid JSON: no NaN anywhere

@@ -267,10 +267,11 @@ class Detections:
                 rec["keypoints"] = kps[i]
             for key, value in self.data.items():
                 item = value[i]
-                if np.issubdtype(np.asarray(item).dtype, np.floating):
-                    if not np.isfinite(item).all():
-                        continue  # nothing known for this row (e.g. no pose run on it)
-                    item = np.round(np.asarray(item, np.float64), 4)
+                if (
+                    np.issubdtype(np.asarray(item).dtype, np.floating)
+                    and not np.isfinite(item).all()
+                ):
+                    continue  # nothing known for this row (e.g. no pose run on it)
                 rec[key] = (
                     item.tolist()
                     if isinstance(item, np.ndarray)
