@@ -73,6 +73,23 @@ def compare(tmp: Path, video: Path, label: str, repeats: int, target: float) -> 
           f"(target >= {target}); same events and line counts: {same}\n")  # fmt: skip
 
 
+def still_frame_work(video: Path) -> None:
+    """What a still frame costs the decode thread alone: decode + BGR, and the motion test."""
+    from shigu.analytics.motion import MotionConfig, MotionDetector
+    from shigu.sources import open_source
+
+    started = time.perf_counter()
+    frames = list(open_source(str(video)))
+    decode = (time.perf_counter() - started) / len(frames)
+    gate = MotionDetector(MotionConfig(), (frames[0].width, frames[0].height))
+    started = time.perf_counter()
+    for f in frames:
+        gate.update(f.image, f.timestamp)
+    motion = (time.perf_counter() - started) / len(frames)
+    print(f"outside the pipeline, per frame: decode + BGR {1000 * decode:.2f} ms, motion test "
+          f"{1000 * motion:.2f} ms\n")  # fmt: skip
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -84,6 +101,7 @@ def main() -> None:
         idle = idle_video(
             VIDEO, Path(tmp) / "idle.mp4", active=50, frozen=250, max_frames=args.idle_frames
         )
+        still_frame_work(idle)
         compare(Path(tmp), idle, "idle", args.repeats, 3.0)
         compare(Path(tmp), VIDEO, "busy", args.repeats, 0.95)
 
