@@ -63,3 +63,52 @@ def test_polygons_are_bounded() -> None:
                 "zones": [{"id": "z", "source": "a", "polygon": ring}],
             }
         )
+
+
+def test_parallel_guesses_cannot_race_the_limiter(api) -> None:
+    """40 guesses at once: the limit (5 per window) holds for the real password checks, and
+    at most two Argon2 hashes run at a time (memory stays flat under a flood)."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    accounts = api.ctx.accounts
+    real = accounts.check_password
+    checks: list[int] = []
+    running, peak = [0], [0]
+    lock = threading.Lock()
+
+    def slow_check(name: str, password: str):  # the real check, made slow enough to race
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+            checks.append(1)
+        time.sleep(0.05)
+        try:
+            return real(name, password)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    accounts.check_password = slow_check
+    try:
+        client = api.client()
+
+        def guess(i: int) -> int:
+            body = {"username": "viewer", "password": f"wrong-guess-{i}"}
+            return client.post("/api/auth/login", json=body).status_code
+
+        with ThreadPoolExecutor(40) as pool:
+            codes = list(pool.map(guess, range(40)))
+    finally:
+        accounts.check_password = real
+    assert len(checks) <= 5, len(checks)
+    assert peak[0] <= 2
+    assert codes.count(401) == len(checks) and codes.count(429) + codes.count(503) == 40 - len(
+        checks
+    )
+    right = api.client().post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
+    assert right.status_code == 429 and "Retry-After" in right.headers  # the address is limited
+    api.ctx.limiter.succeeded("ip:testclient", "user:admin")
+    right = api.client().post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
+    assert right.status_code == 200  # the right password still works once the window is over

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -79,6 +80,9 @@ def _nul() -> JSONResponse:
 STATIC = resources.files("shigu.server") / "static"
 
 
+HASH_SLOTS = 2  # password checks at once (Argon2: 64 MiB each)
+
+
 class ServerContext:
     """What the routes need, built once per app."""
 
@@ -95,6 +99,7 @@ class ServerContext:
         self.media_root = media_root.resolve()
         self.accounts = accounts
         self.limiter = LoginLimiter()
+        self.hash_slots = threading.BoundedSemaphore(HASH_SLOTS)
         self.secure_cookies = secure_cookies
 
 
@@ -220,16 +225,23 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
     def login(body: LoginIn, request: Request, response: Response) -> Me:
         client = request.client.host if request.client else "?"
         keys = (f"ip:{client}", f"user:{body.username}")
-        wait = ctx.limiter.retry_after(*keys)
+        wait = ctx.limiter.reserve(*keys)  # counted now; cleared if the password is right
         if wait > 0:
             raise HTTPException(
                 429,
                 f"too many failed sign-ins; try again in {wait:.0f} s",
                 headers={"Retry-After": str(int(wait) + 1)},
             )
-        user = ctx.accounts.check_password(body.username, body.password)
+        # Each Argon2 check takes 64 MiB: a few at a time, so a flood keeps memory flat.
+        if not ctx.hash_slots.acquire(timeout=2.0):
+            raise HTTPException(
+                503, "too many sign-ins at once; try again", headers={"Retry-After": "1"}
+            )
+        try:
+            user = ctx.accounts.check_password(body.username, body.password)
+        finally:
+            ctx.hash_slots.release()
         if user is None:
-            ctx.limiter.failed(*keys)
             raise HTTPException(401, "wrong user name or password")
         ctx.limiter.succeeded(*keys)
         response.set_cookie(

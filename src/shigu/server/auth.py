@@ -280,6 +280,25 @@ class LoginLimiter:
             ]
         return max(waits, default=0.0)
 
+    def reserve(self, *keys: str) -> float:
+        """Count an attempt before checking the password, atomically with the limit check:
+        0 when it may go on (a success then clears it), else the seconds to wait. Checking
+        first and recording the failure after the slow hash let parallel guesses through."""
+        now = time.monotonic()
+        with self._lock:
+            waits = [
+                self.window - (now - q[0])
+                for q in (self._recent(k, now) for k in keys)
+                if len(q) >= self.attempts
+            ]
+            if waits:
+                return max(waits)
+            for k in keys:
+                self._fails.setdefault(k, deque()).append(now)
+            if len(self._fails) > self.MAX_KEYS:
+                self._prune(now)
+        return 0.0
+
     def failed(self, *keys: str) -> None:
         now = time.monotonic()
         with self._lock:
