@@ -182,3 +182,29 @@ def pets_gate_config(tmp: Path, video: Path, motion: dict, name: str) -> dict:
         "store": {"url": f"sqlite:///{tmp}/{name}.db", "media_dir": str(tmp / name)},
         "media": {"snapshots": False},
     }  # fmt: skip
+
+
+def canvas_video(src: Path, out: Path, size: tuple[int, int] = (1920, 1080),
+                 at: tuple[int, int] = (1300, 600), max_frames: int = 120) -> Path:  # fmt: skip
+    """A wide view where people are far away: ``src``'s frames pasted at ``at`` on a still
+    grey canvas of ``size`` (the rest of the view does not move), H.264 at src's rate."""
+    w, h = size
+    with av.open(str(src)) as inp:
+        vs = inp.streams.video[0]
+        with av.open(str(out), "w") as container:
+            stream = container.add_stream("libx264", rate=vs.average_rate or 25)
+            stream.width, stream.height = w, h
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": "18", "preset": "veryfast"}
+            canvas = np.full((h, w, 3), 110, np.uint8)
+            for i, frame in enumerate(inp.decode(vs)):
+                if i >= max_frames:
+                    break
+                image = frame.to_ndarray(format="bgr24")
+                canvas[at[1] : at[1] + image.shape[0], at[0] : at[0] + image.shape[1]] = image
+                vf = av.VideoFrame.from_ndarray(canvas, format="bgr24")
+                for packet in stream.encode(vf):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+    return out

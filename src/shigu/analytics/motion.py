@@ -41,6 +41,15 @@ class MotionConfig(BaseModel):
     masks: list[list[Point]] = Field(
         default_factory=list, description="polygons (frame pixels) where motion is ignored"
     )
+    regions: bool = Field(
+        True,
+        description="detect only on crops around motion and tracked objects, at full "
+        "resolution, when they cover less than full_frame_fraction of the frame",
+    )
+    max_regions: int = Field(4, ge=1, le=16, description="more crops than this: whole frame")
+    full_frame_fraction: float = Field(
+        0.5, gt=0, le=1, description="crops covering this much of the frame: whole frame"
+    )
 
 
 @dataclass
@@ -50,6 +59,7 @@ class MotionResult:
     moving: bool
     regions: list[tuple[float, float, float, float]] = field(default_factory=list)
     changed: float = 0.0  # fraction of unmasked pixels that changed
+    keyframe: bool = False  # detect on the whole frame (the first frame, or one due by time)
 
 
 class MotionDetector:
@@ -87,7 +97,7 @@ class MotionDetector:
             self.background = grey.astype(np.float32)
             self.previous = grey
             self.last_detect = time_s
-            return MotionResult(True, [], 1.0)
+            return MotionResult(True, [], 1.0, keyframe=True)
         step = cv2.absdiff(grey, self.previous)
         self.previous = grey
         if not np.any(cv2.bitwise_and(step, self.mask) > self.cfg.threshold):
@@ -119,4 +129,4 @@ class MotionDetector:
             self.last_detect = time_s
         else:
             self.skipped += 1
-        return MotionResult(moving, regions, changed)
+        return MotionResult(moving, regions, changed, keyframe=due)

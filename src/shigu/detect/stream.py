@@ -20,8 +20,18 @@ from shigu.core.detections import Detections
 from shigu.core.frame import Frame
 from shigu.detect.base import Detector
 from shigu.detect.letterbox import LetterboxMeta
+from shigu.detect.regions import Rect
 from shigu.runtime.session import default_threads
 from shigu.sources.prefetch import Prefetcher
+
+
+@dataclass(slots=True)
+class Crop:
+    """A part of a frame with its own network input (``shigu.detect.regions``)."""
+
+    rect: Rect
+    tensor: np.ndarray  # (3, H, W) float32
+    meta: LetterboxMeta  # mapping from the network input to the crop's pixels
 
 
 @dataclass(slots=True)
@@ -29,9 +39,10 @@ class Prepared:
     """A frame with its network input already built."""
 
     frame: Frame
-    tensor: np.ndarray  # (3, H, W) float32
+    tensor: np.ndarray  # (3, H, W) float32; unused when ``crops`` are given
     meta: LetterboxMeta
     skip: bool = False  # the motion gate saw nothing move: no detection for this frame
+    crops: tuple[Crop, ...] = ()  # detect on these parts instead of the whole frame
 
 
 def throughput_plan(device: str = "cpu", cores: int | None = None) -> tuple[int, int]:

@@ -32,6 +32,8 @@ from shigu.core.events import Event, EventEnd
 from shigu.core.frame import Frame
 from shigu.detect import load_detector
 from shigu.detect.base import Detector
+from shigu.detect.letterbox import LetterboxMeta
+from shigu.detect.regions import carried, merge_crops, plan_crops
 from shigu.detect.stream import Prepared, throughput_plan
 from shigu.io.frame_outputs import FrameOutput
 from shigu.io.video_writer import VideoWriter
@@ -39,7 +41,7 @@ from shigu.pipeline.config import Config, DetectorConfig, SourceConfig
 from shigu.pipeline.graph import StageGraph
 from shigu.pipeline.media import ClipRecorder, save_snapshots, write_clip
 from shigu.pipeline.metrics import PipelineMetrics
-from shigu.pipeline.runner import SourceRunner
+from shigu.pipeline.runner import GateDecision, SourceRunner
 from shigu.pipeline.sinks import JsonlSink, MqttSink, Sink, WebhookSink
 from shigu.sources.base import Source
 from shigu.stages import FrameItem, StageContext
@@ -198,10 +200,20 @@ class Pipeline:
         motion_cfg = cfg.motion_for(sc.id)
         gate: list[MotionDetector] = []  # made once the frame size is known
 
-        def moving(frame: Frame) -> bool:
+        def moving(frame: Frame) -> GateDecision:
             if not gate:
                 gate.append(MotionDetector(motion_cfg, (frame.width, frame.height)))
-            return gate[0].update(frame.image, frame.timestamp).moving
+            seen = gate[0].update(frame.image, frame.timestamp)
+            if not (seen.moving and motion_cfg.regions and seen.regions) or seen.keyframe:
+                return seen.moving, None
+            crops = plan_crops(  # from motion alone, so the crops do not depend on timing
+                np.asarray(seen.regions, np.float32),
+                (frame.width, frame.height),
+                detector.prep.size,
+                motion_cfg.max_regions,
+                motion_cfg.full_frame_fraction,
+            )
+            return True, crops
 
         runner = SourceRunner(
             sc.id,
@@ -490,10 +502,26 @@ class Pipeline:
         if not run:
             return out
         started = time.perf_counter()
-        tensors = run[0].tensor[None] if len(run) == 1 else np.stack([p.tensor for p in run])
-        found = iter(detector.infer(tensors, [p.meta for p in run]))
+        inputs: list[np.ndarray] = []
+        metas: list[LetterboxMeta] = []
+        for p in run:  # a frame detected on crops gives one network input per crop
+            inputs += [c.tensor for c in p.crops] if p.crops else [p.tensor]
+            metas += [c.meta for c in p.crops] if p.crops else [p.meta]
+        tensors = inputs[0][None] if len(inputs) == 1 else np.stack(inputs)
+        found = iter(detector.infer(tensors, metas))
         for i, p in enumerate(batch):
-            if not p.skip:
+            if p.skip:
+                continue
+            if p.crops:
+                parts = [next(found) for _ in p.crops]
+                out[i] = merge_crops(
+                    parts,
+                    [c.rect for c in p.crops],
+                    detector.iou,
+                    detector.class_agnostic_nms,
+                    detector.max_det,
+                )
+            else:
                 out[i] = next(found)
         self.metrics.stage.labels("infer").observe((time.perf_counter() - started) / len(run))
         return out
@@ -518,6 +546,11 @@ class Pipeline:
             if found is None:  # nothing moved: the last frame's detections again, as the
                 # detector would find them on an unchanged frame (lost tracks age the same way)
                 found = st.last_found if st.last_found is not None else Detections.empty()
+            elif prepared.crops and st.last_found is not None:
+                # detected on crops around motion only: what lies outside them did not move,
+                # so its last detections stand (objects that stop keep their tracks)
+                crops = [c.rect for c in prepared.crops]
+                found = Detections.merge([found, carried(st.last_found, found, crops)])
             st.last_found = found
             dets = found if st.tracker is None else st.tracker.update(found, prepared.frame)
             self.metrics.stage.labels("track").observe(time.perf_counter() - t0)
@@ -690,6 +723,7 @@ class Pipeline:
             }
             if r.gate is not None:
                 sources[sid]["motion_skipped"] = r.skipped
+                sources[sid]["motion_cropped"] = r.cropped
             s = st.scene.summary()
             lines.update(s["lines"])
             zones.update(s["zones"])

@@ -18,11 +18,15 @@ import numpy as np
 from shigu.core.errors import ShiguError
 from shigu.core.frame import Frame
 from shigu.detect.base import Detector
-from shigu.detect.stream import Prepared
+from shigu.detect.regions import Rect
+from shigu.detect.stream import Crop, Prepared
 from shigu.sources import open_source
 from shigu.sources.base import Source, SourceInfo
 
 log = logging.getLogger(__name__)
+
+# The motion gate's answer for a frame: detect it at all, and on which crops (None: whole)
+GateDecision = tuple[bool, "list[Rect] | None"]
 
 
 class SourceRunner(threading.Thread):
@@ -38,15 +42,17 @@ class SourceRunner(threading.Thread):
         realtime: bool = False,
         loop: bool = False,
         pre: Callable[[Frame], Frame] | None = None,
-        gate: Callable[[Frame], bool] | None = None,
+        gate: Callable[[Frame], GateDecision] | None = None,
         source: Source | None = None,
     ) -> None:
         """``pre``: the pipeline's ``pre`` stages, run on each frame before letterboxing.
-        ``gate``: the motion gate; False for a frame means it needs no detection."""
+        ``gate``: the motion gate; (False, _) for a frame means it needs no detection,
+        (True, crops) detection on those crops only (None: the whole frame)."""
         super().__init__(name=f"source-{source_id}", daemon=True)
         self.pre = pre
         self.gate = gate
         self.skipped = 0
+        self.cropped = 0  # frames detected on crops around motion only
         self.source_id = source_id
         self.uri = uri
         self.detector = detector
@@ -102,11 +108,17 @@ class SourceRunner(threading.Thread):
                 if self.pre is not None:
                     frame = self.pre(frame)
                 self.decoded += 1
-                still = self.gate is not None and not self.gate(frame)
-                if still and meta is not None:  # the first frame is always detected
+                moving, crops = (True, None) if self.gate is None else self.gate(frame)
+                if not moving and meta is not None:  # the first frame is always detected
                     self.skipped += 1
                     self.decode_seconds += time.perf_counter() - started
                     self._put(Prepared(frame, nothing, meta, skip=True))
+                elif crops:
+                    parts = tuple(self._crop(frame.image, rect, w, h, canvas) for rect in crops)
+                    meta = parts[0].meta
+                    self.cropped += 1
+                    self.decode_seconds += time.perf_counter() - started
+                    self._put(Prepared(frame, nothing, meta, crops=parts))
                 else:
                     tensor = np.empty((3, h, w), np.float32)
                     meta = self.detector.preprocess(frame.image, tensor, canvas)
@@ -125,6 +137,11 @@ class SourceRunner(threading.Thread):
         finally:
             self.source.close()
             self.done.set()
+
+    def _crop(self, image: np.ndarray, rect: Rect, w: int, h: int, canvas: np.ndarray) -> Crop:
+        x0, y0, x1, y1 = rect
+        tensor = np.empty((3, h, w), np.float32)
+        return Crop(rect, tensor, self.detector.preprocess(image[y0:y1, x0:x1], tensor, canvas))
 
     def _frames(self) -> Iterator[Frame]:
         """The source's frames; paced to their timestamps (``realtime``) and started over at
