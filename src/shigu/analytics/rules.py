@@ -15,7 +15,7 @@ import numpy as np
 
 from shigu.analytics.tracks import TrackMemory
 from shigu.core.events import Event, EventEnd
-from shigu.core.geometry import Point, points_in_polygon, segments_intersect, side_of_line
+from shigu.core.geometry import Point, Polygon, segments_intersect, side_of_point
 
 Emitted = list[Event | EventEnd]
 
@@ -57,6 +57,7 @@ class ZoneRule:
     ) -> None:
         self.zone_id = zone_id
         self.polygon = np.asarray(polygon, dtype=np.float64)
+        self.area = Polygon(self.polygon)
         self.classes = set(classes) if classes else None
 
     def inside(self, seen: list[TrackMemory]) -> list[TrackMemory]:
@@ -64,7 +65,7 @@ class ZoneRule:
         cand = [m for m in seen if self.classes is None or m.class_name in self.classes]
         if not cand:
             return []
-        mask = points_in_polygon([m.anchor for m in cand], self.polygon)
+        mask = self.area.contains([m.anchor for m in cand])
         return [m for m, ok in zip(cand, mask, strict=True) if ok]
 
     def update(self, ctx: FrameContext) -> Emitted:
@@ -340,7 +341,8 @@ class LineCounter:
                 continue
             cur = mem.anchor
             tid = mem.track_id
-            side_prev, side_cur = side_of_line([prev, cur], self.p1, self.p2).tolist()
+            side_prev = side_of_point(prev, self.p1, self.p2)
+            side_cur = side_of_point(cur, self.p1, self.p2)
             crossing = self.pending.get(tid)
             if crossing is not None:
                 on_new_side = (side_cur >= 0) == (crossing.direction == "in")

@@ -24,7 +24,7 @@ from shigu.analytics.rules import (
 from shigu.analytics.tracks import TrackBook
 from shigu.core.detections import Detections
 from shigu.core.events import Event
-from shigu.core.geometry import anchors, homography, points_in_polygon
+from shigu.core.geometry import Polygon, anchors, homography
 
 
 @dataclass
@@ -133,6 +133,7 @@ class SceneAnalytics:
         h = homography(*calibration) if calibration is not None else None
         self.book = TrackBook(calibration=h, frame_size=frame_size, link_s=relink_s)
         self.zones = list(zones)
+        self.areas = {z.id: Polygon(z.polygon) for z in self.zones}
         self.rules: list[ZoneRule] = [build_zone_rule(z, r) for z in zones for r in z.rules]
         self.lines = [
             LineCounter(ln.id, ln.points[0], ln.points[1], set(ln.classes) if ln.classes else None)
@@ -164,7 +165,7 @@ class SceneAnalytics:
         if self.heatmap is not None:
             self.heatmap.add(pts)
         for z in self.zones:
-            n = int(points_in_polygon(pts, z.polygon).sum()) if len(pts) else 0
+            n = int(self.areas[z.id].contains(pts).sum()) if len(pts) else 0
             self.occupancy[z.id] = n
             self.max_occupancy[z.id] = max(self.max_occupancy[z.id], n)
         for m in seen:

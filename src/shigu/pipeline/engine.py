@@ -123,6 +123,7 @@ class Pipeline:
         self.max_frames = max_frames
         self.metrics = PipelineMetrics()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a source queued a frame or ended, or a command came
         self._on_item = on_item
         self._on_frame = on_frame
         # Changes asked for from other threads (the web server), run by the engine thread.
@@ -228,6 +229,7 @@ class Pipeline:
             pre=self.graph.run_pre if self.graph.pre else None,
             source=self._given_sources.get(sc.id),
         )
+        runner.wake = self._wake
         runner.open()
         live = runner.live
         if motion_cfg.enabled or (motion_cfg.enabled is None and live):
@@ -308,6 +310,7 @@ class Pipeline:
                 box["error"] = exc
 
         self._commands.put((wrapped, done))
+        self._wake.set()
         if not done.wait(timeout):
             raise TimeoutError("the engine did not apply the change in time")
         if "error" in box:
@@ -403,6 +406,7 @@ class Pipeline:
     def stop(self) -> None:
         """Ask the engine to finish: stop decoding, process what is in flight, flush."""
         self._stop.set()
+        self._wake.set()
         for st in self.states.values():
             st.runner.stop_requested.set()
 
@@ -478,7 +482,10 @@ class Pipeline:
                 ended = all(s.runner.exhausted for s in self.states.values())
                 if ended and (self._stop.is_set() or not keep_running):
                     break
-                time.sleep(0.002)
+                # nothing to do: wait for a frame (set after a put, so none is missed: a
+                # frame queued before the wait returns at once, one after is seen next turn)
+                self._wake.wait(0.05)
+                self._wake.clear()
         finally:
             self._running = False
             while not self._commands.empty():  # nobody waits forever on a stopped engine

@@ -73,6 +73,7 @@ class SourceRunner(threading.Thread):
         self.dropped = 0
         self.decode_seconds = 0.0
         self.live = False
+        self.wake: threading.Event | None = None  # set on every frame queued and at the end
 
     def open(self) -> None:
         """Open the source (in the caller's thread, so start-up errors surface at once)."""
@@ -137,6 +138,8 @@ class SourceRunner(threading.Thread):
         finally:
             self.source.close()
             self.done.set()
+            if self.wake is not None:
+                self.wake.set()
 
     def _crop(self, image: np.ndarray, rect: Rect, w: int, h: int, canvas: np.ndarray) -> Crop:
         x0, y0, x1, y1 = rect
@@ -180,6 +183,8 @@ class SourceRunner(threading.Thread):
             while True:
                 try:
                     self.queue.put_nowait(item)
+                    if self.wake is not None:
+                        self.wake.set()
                     return
                 except queue.Full:
                     try:
@@ -190,6 +195,8 @@ class SourceRunner(threading.Thread):
         while not self.stop_requested.is_set():
             try:
                 self.queue.put(item, timeout=0.1)
+                if self.wake is not None:
+                    self.wake.set()
                 return
             except queue.Full:
                 continue
