@@ -17,6 +17,8 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from shigu.core.frame import Frame
+
 Point = tuple[float, float]
 _KERNEL = np.ones((3, 3), np.uint8)
 
@@ -89,10 +91,28 @@ class MotionDetector:
             grey = cv2.resize(grey, self.size, interpolation=cv2.INTER_LINEAR)
         return cv2.GaussianBlur(grey, (5, 5), 0)
 
+    def _grey_from_luma(self, luma: np.ndarray) -> np.ndarray:
+        # the decoder's luma is limited range (16-235): stretched to full range after the
+        # resize so thresholds mean what they mean on a BGR frame's grey
+        small = luma
+        if self.scale < 1.0:
+            small = cv2.resize(luma, self.size, interpolation=cv2.INTER_LINEAR)
+        small = cv2.convertScaleAbs(small, alpha=255 / 219, beta=-16 * 255 / 219)
+        return cv2.GaussianBlur(small, (5, 5), 0)
+
+    def update_frame(self, frame: Frame) -> MotionResult:
+        """``update`` on a frame: from the decoder's luma when it has one (no BGR needed)."""
+        luma = frame.luma()
+        if luma is not None and luma.shape[:2] == (frame.height, frame.width):
+            return self._decide(self._grey_from_luma(luma), frame.timestamp)
+        return self.update(frame.image, frame.timestamp)
+
     def update(self, image: np.ndarray, time_s: float) -> MotionResult:
         """Look at one frame; ``moving`` False means the detector may skip it."""
+        return self._decide(self._grey(image), time_s)
+
+    def _decide(self, grey: np.ndarray, time_s: float) -> MotionResult:
         self.frames += 1
-        grey = self._grey(image)
         if self.background is None or self.previous is None:
             self.background = grey.astype(np.float32)
             self.previous = grey

@@ -204,7 +204,7 @@ class Pipeline:
         def moving(frame: Frame) -> GateDecision:
             if not gate:
                 gate.append(MotionDetector(motion_cfg, (frame.width, frame.height)))
-            seen = gate[0].update(frame.image, frame.timestamp)
+            seen = gate[0].update_frame(frame)
             if not (seen.moving and motion_cfg.regions and seen.regions) or seen.keyframe:
                 return seen.moving, None
             crops = plan_crops(  # from motion alone, so the crops do not depend on timing

@@ -11,7 +11,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 import numpy as np
 
@@ -155,12 +154,9 @@ class SourceRunner(threading.Thread):
         while True:
             last: Frame | None = None
             for frame in self.source:
-                if index_offset or time_offset:
-                    frame = replace(
-                        frame,
-                        index=frame.index + index_offset,
-                        timestamp=frame.timestamp + time_offset,
-                    )
+                if index_offset or time_offset:  # the frame is fresh from the source: ours
+                    frame.index += index_offset
+                    frame.timestamp += time_offset
                 if self.realtime:
                     if clock0 is None:
                         clock0 = time.monotonic() - frame.timestamp

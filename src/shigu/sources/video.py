@@ -19,7 +19,7 @@ import av
 import av.error
 
 from shigu.core.errors import SourceError, SourceTruncatedError
-from shigu.core.frame import Frame
+from shigu.core.frame import DecodedFrame, Frame
 from shigu.sources.base import Source, SourceInfo
 
 log = logging.getLogger(__name__)
@@ -312,9 +312,8 @@ class VideoSource(Source):
                         ts = round(last_ts + self._frame_step(), 6)
                     if wall_start is None:
                         wall_start = time.monotonic() - ts
-                    image = av_frame.to_ndarray(format="bgr24")
-                    self.stats.frames_decoded += 1
-                    yield Frame(image=image, index=index, timestamp=ts, source_id=self.source_id)
+                    self.stats.frames_decoded += 1  # pixels made on first use (DecodedFrame)
+                    yield DecodedFrame(av_frame, index, ts, self.source_id)
                     index += 1
                     last_ts = ts
             except (av.error.FFmpegError, OSError) as exc:

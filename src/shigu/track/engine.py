@@ -130,7 +130,9 @@ class AssociationTracker:
         cfg = self.config
         self.frame_no += 1
         t = self.tracks
-        image = frame.image if isinstance(frame, Frame) else frame
+        image = None  # read only when needed: a decoded frame makes its pixels on first use
+        if self.cmc is not None or self.reid is not None:
+            image = frame.image if isinstance(frame, Frame) else frame
         n_tracks = len(t)
         if n_tracks:
             t.since_update += 1  # matched tracks are reset to 0 below
