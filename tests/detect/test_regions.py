@@ -82,3 +82,11 @@ def test_a_box_cut_by_a_crop_edge_gives_way_to_the_whole_one() -> None:
     b = Detections(np.array([[0, 10, 20, 90]]), [0.9], [0])  # crop B at x=420
     merged = merge_crops([a, b], [(100, 0, 516, 416), (420, 0, 836, 416)])
     np.testing.assert_allclose(merged.xyxy, [[400, 10, 440, 90]])
+
+
+def test_crops_can_pay_only_on_frames_much_larger_than_the_model() -> None:
+    from shigu.detect.regions import crops_can_pay
+
+    assert crops_can_pay(FRAME, MODEL, 0.5)
+    assert not crops_can_pay((480, 360), MODEL, 0.5)  # one crop is 87% of PETS
+    assert not crops_can_pay((640, 480), MODEL, 0.5)  # 56%

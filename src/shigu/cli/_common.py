@@ -214,3 +214,58 @@ def save_option(command: str, what: str) -> Any:
         "--save/--no-save",
         help=f"With no output options, save {what} to runs/{command}/NAME/.",
     )
+
+
+def slice_option() -> Any:
+    return typer.Option(
+        None,
+        "--slice",
+        help="Sliced inference for small objects in large images (SAHI's): a tile size in "
+        "pixels, or auto (the model's input size; no slicing on images up to 1.5x it).",
+    )
+
+
+def overlap_option() -> Any:
+    return typer.Option(
+        0.2, "--overlap", min=0.0, max=0.95, help="With --slice: overlap of neighbouring tiles."
+    )
+
+
+def slice_merge_option() -> Any:
+    return typer.Option(
+        "greedy_nmm",
+        "--slice-merge",
+        help="With --slice: how boxes of overlapping tiles combine: greedy_nmm, nmm or nms.",
+    )
+
+
+def slice_full_option() -> Any:
+    return typer.Option(
+        True,
+        "--slice-full/--no-slice-full",
+        help="With --slice: also detect on the whole image (objects larger than a tile).",
+    )
+
+
+def slice_config(size: str | None, overlap: float, merge: str, full: bool) -> Any:
+    """The ``SliceConfig`` the --slice options ask for, or None without --slice."""
+    from shigu.detect.slicing import SliceConfig
+
+    if size is None:
+        return None
+    value: int | str = size.strip().lower()
+    if value != "auto":
+        try:
+            value = int(size)
+        except ValueError:
+            raise InputError(
+                f"--slice must be a tile size in pixels or auto, got {size!r}", "e.g. --slice 640"
+            ) from None
+        if not 32 <= value <= 8192:
+            raise InputError(f"--slice must be within 32..8192 pixels, got {value}")
+    if merge not in ("greedy_nmm", "nmm", "nms"):
+        raise InputError(
+            f"--slice-merge must be greedy_nmm, nmm or nms, got {merge!r}",
+            "greedy_nmm is SAHI's default",
+        )
+    return SliceConfig(size=value, overlap=overlap, merge=merge, full=full)

@@ -76,6 +76,7 @@ def run_video_job(
     out_dir: Path | None = None,
     graph: StageGraph | None = None,
     on_frame: Any = None,
+    slicing: Any = None,
 ) -> JobReport:
     """Run detection (and tracking) over ``source`` on the pipeline engine and write the
     requested outputs.
@@ -84,7 +85,8 @@ def run_video_job(
     with a ``NullStore``: no events, media or run records. For image inputs, JSONL rows name
     their ``file`` and ``out_dir`` gets one annotated image per input under its own name.
     ``graph``: stages (pre before detection, secondary models and post stages after
-    tracking). ``on_frame(frame, dets, path)`` sees every finished frame.
+    tracking). ``on_frame(frame, dets, path)`` sees every finished frame. ``slicing``: a
+    ``SliceConfig`` for sliced inference.
     """
     report = JobReport()
     paths: list[Path] | None = getattr(source, "paths", None)
@@ -114,6 +116,7 @@ def run_video_job(
             graph=graph,
             max_frames=max_frames,
             workers=workers,
+            slicing=slicing,
         )
         try:
             pipeline.run()

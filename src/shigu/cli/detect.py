@@ -13,9 +13,14 @@ from shigu.cli._common import (
     default_outputs,
     device_option,
     max_frames_option,
+    overlap_option,
     progress_option,
     require_images,
     save_option,
+    slice_config,
+    slice_full_option,
+    slice_merge_option,
+    slice_option,
     split_out,
     stride_option,
 )
@@ -38,6 +43,7 @@ Examples:
   shigu detect frames/ --model nanodet-m --out annotated/ --jsonl detections.jsonl
 
   shigu detect video.mp4 --model my_yolov8n.onnx --format yolov8 --labels labels.txt
+  shigu detect aerial/ --slice 640 --overlap 0.2 --classes car,truck --jsonl cars.jsonl
 """
 
 SOURCE_HELP = (
@@ -90,7 +96,12 @@ def detect(
     max_frames: int | None = max_frames_option(),
     progress: bool = progress_option(),
     save: bool = save_option("detect", "the annotated video (or images) and JSONL"),
+    slice: str | None = slice_option(),
+    overlap: float = overlap_option(),
+    slice_merge: str = slice_merge_option(),
+    slice_full: bool = slice_full_option(),
 ) -> None:
+    slicing = slice_config(slice, overlap, slice_merge, slice_full)
     out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
     check_output_path(jsonl, (".jsonl", ".json", ".ndjson"), "--jsonl")
@@ -120,6 +131,7 @@ def detect(
         max_frames=max_frames,
         show_progress=progress,
         out_dir=out_dir,
+        slicing=slicing,
     )
     print_report(report, "detect")
     if report.interrupted:

@@ -14,10 +14,15 @@ from shigu.cli._common import (
     default_outputs,
     device_option,
     max_frames_option,
+    overlap_option,
     progress_bar,
     progress_option,
     require_images,
     save_option,
+    slice_config,
+    slice_full_option,
+    slice_merge_option,
+    slice_option,
     split_out,
     stride_option,
 )
@@ -109,7 +114,12 @@ def track(
     max_frames: int | None = max_frames_option(),
     progress: bool = progress_option(),
     save: bool = save_option("track", "the annotated video, JSONL and MOT rows"),
+    slice: str | None = slice_option(),
+    overlap: float = overlap_option(),
+    slice_merge: str = slice_merge_option(),
+    slice_full: bool = slice_full_option(),
 ) -> None:
+    slicing = slice_config(slice, overlap, slice_merge, slice_full)
     overrides = _tracker_overrides(
         tracker_config,
         lost_buffer=lost_buffer,
@@ -159,6 +169,7 @@ def track(
         show_progress=progress,
         description="track",
         out_dir=out_dir,
+        slicing=slicing,
     )
     print_report(report, "track")
     if report.interrupted:

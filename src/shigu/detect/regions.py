@@ -45,6 +45,15 @@ def _area(r: Rect) -> int:
     return (r[2] - r[0]) * (r[3] - r[1])
 
 
+def crops_can_pay(
+    frame_size: tuple[int, int], model_size: tuple[int, int], full_frame_fraction: float
+) -> bool:
+    """Whether ``plan_crops`` can ever choose crops for this frame: not when one model-sized
+    crop already covers ``full_frame_fraction`` of it (then the gate need not plan at all)."""
+    fw, fh = frame_size
+    return _area(crop_for((0, 0, 1, 1), frame_size, model_size)) < full_frame_fraction * fw * fh
+
+
 def plan_crops(
     boxes: np.ndarray,
     frame_size: tuple[int, int],

@@ -21,6 +21,7 @@ from shigu.core.frame import Frame
 from shigu.detect.base import Detector
 from shigu.detect.letterbox import LetterboxMeta
 from shigu.detect.regions import Rect
+from shigu.detect.slicing import SliceConfig
 from shigu.runtime.session import default_threads
 from shigu.sources.prefetch import Prefetcher
 
@@ -43,6 +44,8 @@ class Prepared:
     meta: LetterboxMeta
     skip: bool = False  # the motion gate saw nothing move: no detection for this frame
     crops: tuple[Crop, ...] = ()  # detect on these parts instead of the whole frame
+    tiles: tuple[Rect, ...] = ()  # sliced inference: tiles made into inputs at inference
+    slicing: SliceConfig | None = None  # how the tiles' boxes merge
 
 
 def throughput_plan(device: str = "cpu", cores: int | None = None) -> tuple[int, int]:

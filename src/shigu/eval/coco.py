@@ -109,6 +109,15 @@ def cocoeval_stats(
 ) -> list[float]:
     """``COCOeval(gt, results, iou_type)`` evaluated, accumulated and summarised: its
     ``stats`` (bbox: 12 numbers, keypoints: 10), negatives (no data) as 0."""
+    evaluator = cocoeval_run(gt, results, iou_type, quiet)
+    return [float(max(v, 0.0)) for v in evaluator.stats]
+
+
+def cocoeval_run(
+    gt: dict[str, Any], results: Sequence[dict[str, Any]], iou_type: str, quiet: bool = True
+) -> Any:
+    """The ``COCOeval`` object after evaluate, accumulate and summarize (for figures beyond
+    ``stats``, such as recall at IoU 0.5 from ``eval["recall"]``)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -122,7 +131,7 @@ def cocoeval_stats(
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
-    return [float(max(v, 0.0)) for v in evaluator.stats]
+    return evaluator
 
 
 def coco_evaluate(

@@ -23,6 +23,7 @@ from pydantic import (
 from shigu.analytics.motion import MotionConfig
 from shigu.core.errors import ConfigError
 from shigu.core.geometry import polygon_problem
+from shigu.detect.slicing import SliceConfig
 from shigu.stages.secondary import SecondaryConfig
 
 Point = tuple[float, float]
@@ -69,6 +70,9 @@ class DetectorConfig(Strict):
     classes: list[str] | None = None
     conf: float = Field(0.1, ge=0, le=1, description="low, so the tracker sees weak boxes too")
     device: str = "cpu"
+    slice: SliceConfig | None = Field(
+        None, description="sliced inference for small objects in large frames (SAHI's)"
+    )
 
 
 class TrackerSection(Strict):

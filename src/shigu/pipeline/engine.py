@@ -33,7 +33,8 @@ from shigu.core.frame import Frame
 from shigu.detect import load_detector
 from shigu.detect.base import Detector
 from shigu.detect.letterbox import LetterboxMeta
-from shigu.detect.regions import carried, merge_crops, plan_crops
+from shigu.detect.regions import carried, crops_can_pay, merge_crops, plan_crops
+from shigu.detect.slicing import detect_tiles
 from shigu.detect.stream import Prepared, throughput_plan
 from shigu.io.frame_outputs import FrameOutput
 from shigu.io.video_writer import VideoWriter
@@ -172,7 +173,7 @@ class Pipeline:
     # ------------------------------------------------------------------ set-up
     @staticmethod
     def _key(det: DetectorConfig) -> str:
-        return det.model_dump_json()
+        return det.model_dump_json(exclude={"slice"})  # slicing is per source, not per model
 
     def _detector_for(self, det: DetectorConfig) -> Detector:
         """The loaded detector for a config, loading it the first time it is asked for."""
@@ -200,12 +201,19 @@ class Pipeline:
         detector = self._detector_for(cfg.detector_for(sc.id))
         motion_cfg = cfg.motion_for(sc.id)
         gate: list[MotionDetector] = []  # made once the frame size is known
+        can_crop: list[bool] = []  # whether crops can ever be chosen for this frame size
 
         def moving(frame: Frame) -> GateDecision:
             if not gate:
-                gate.append(MotionDetector(motion_cfg, (frame.width, frame.height)))
+                size = (frame.width, frame.height)
+                gate.append(MotionDetector(motion_cfg, size))
+                # one model-sized crop covers enough of a small frame that crops never pay
+                can_crop.append(
+                    motion_cfg.regions
+                    and crops_can_pay(size, detector.prep.size, motion_cfg.full_frame_fraction)
+                )
             seen = gate[0].update_frame(frame)
-            if not (seen.moving and motion_cfg.regions and seen.regions) or seen.keyframe:
+            if not (seen.moving and can_crop[0] and seen.regions) or seen.keyframe:
                 return seen.moving, None
             crops = plan_crops(  # from motion alone, so the crops do not depend on timing
                 np.asarray(seen.regions, np.float32),
@@ -228,6 +236,7 @@ class Pipeline:
             loop=sc.loop,
             pre=self.graph.run_pre if self.graph.pre else None,
             source=self._given_sources.get(sc.id),
+            slicing=cfg.detector_for(sc.id).slice,
         )
         runner.wake = self._wake
         runner.open()
@@ -512,12 +521,18 @@ class Pipeline:
         inputs: list[np.ndarray] = []
         metas: list[LetterboxMeta] = []
         for p in run:  # a frame detected on crops gives one network input per crop
+            if p.tiles:
+                continue  # sliced frames make their inputs chunk by chunk, below
             inputs += [c.tensor for c in p.crops] if p.crops else [p.tensor]
             metas += [c.meta for c in p.crops] if p.crops else [p.meta]
-        tensors = inputs[0][None] if len(inputs) == 1 else np.stack(inputs)
-        found = iter(detector.infer(tensors, metas))
+        if inputs:
+            tensors = inputs[0][None] if len(inputs) == 1 else np.stack(inputs)
+            found = iter(detector.infer(tensors, metas))
         for i, p in enumerate(batch):
             if p.skip:
+                continue
+            if p.tiles and p.slicing is not None:
+                out[i] = detect_tiles(detector, p.frame.image, p.tiles, p.slicing)
                 continue
             if p.crops:
                 parts = [next(found) for _ in p.crops]

@@ -9,6 +9,7 @@ from typing import Any
 
 from shigu.core.errors import ShiguError
 from shigu.detect.base import Detector
+from shigu.detect.slicing import SliceConfig
 from shigu.io.frame_outputs import FrameOutput
 from shigu.pipeline.config import parse_config
 from shigu.pipeline.engine import Pipeline
@@ -26,13 +27,18 @@ def job_pipeline(
     graph: StageGraph | None = None,
     max_frames: int | None = None,
     workers: int | None = None,
+    slicing: SliceConfig | None = None,
 ) -> Pipeline:
     """The engine set up for a job (not yet run). Frames are processed in order, one per
     inference run (the batch a fixed-batch model would run anyway)."""
     config = parse_config(
         {
             "sources": [{"id": source.source_id, "uri": "job"}],
-            "pipeline": {"tracker": None, "batch": 1},
+            "pipeline": {
+                "tracker": None,
+                "batch": 1,
+                "detector": {"slice": None if slicing is None else slicing.model_dump()},
+            },
             "media": {"snapshots": False},
             "store": {"retention_days": None, "retention_gb": None},
         }

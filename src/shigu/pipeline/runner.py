@@ -17,7 +17,9 @@ import numpy as np
 from shigu.core.errors import ShiguError
 from shigu.core.frame import Frame
 from shigu.detect.base import Detector
+from shigu.detect.letterbox import LetterboxMeta
 from shigu.detect.regions import Rect
+from shigu.detect.slicing import SliceConfig, plan_slices
 from shigu.detect.stream import Crop, Prepared
 from shigu.sources import open_source
 from shigu.sources.base import Source, SourceInfo
@@ -42,14 +44,17 @@ class SourceRunner(threading.Thread):
         loop: bool = False,
         pre: Callable[[Frame], Frame] | None = None,
         gate: Callable[[Frame], GateDecision] | None = None,
+        slicing: SliceConfig | None = None,
         source: Source | None = None,
     ) -> None:
         """``pre``: the pipeline's ``pre`` stages, run on each frame before letterboxing.
         ``gate``: the motion gate; (False, _) for a frame means it needs no detection,
-        (True, crops) detection on those crops only (None: the whole frame)."""
+        (True, crops) detection on those crops only (None: the whole frame). ``slicing``:
+        detect every frame on tiles (``shigu.detect.slicing``), the gate's crops aside."""
         super().__init__(name=f"source-{source_id}", daemon=True)
         self.pre = pre
         self.gate = gate
+        self.slicing = slicing
         self.skipped = 0
         self.cropped = 0  # frames detected on crops around motion only
         self.source_id = source_id
@@ -113,6 +118,14 @@ class SourceRunner(threading.Thread):
                     self.skipped += 1
                     self.decode_seconds += time.perf_counter() - started
                     self._put(Prepared(frame, nothing, meta, skip=True))
+                elif self.slicing is not None and (
+                    tiles := plan_slices(frame.width, frame.height, self.slicing, (w, h))
+                ) != [(0, 0, frame.width, frame.height)]:
+                    meta = LetterboxMeta(1.0, 1.0, 0.0, 0.0, frame.width, frame.height)
+                    self.decode_seconds += time.perf_counter() - started
+                    self._put(
+                        Prepared(frame, nothing, meta, tiles=tuple(tiles), slicing=self.slicing)
+                    )
                 elif crops:
                     parts = tuple(self._crop(frame.image, rect, w, h, canvas) for rect in crops)
                     meta = parts[0].meta
