@@ -532,7 +532,9 @@ class Pipeline:
             if p.skip:
                 continue
             if p.tiles and p.slicing is not None:
-                out[i] = detect_tiles(detector, p.frame.image, p.tiles, p.slicing)
+                out[i] = detect_tiles(  # one frame in flight keeps every core busy
+                    detector, p.frame.image, p.tiles, p.slicing, workers=self.workers
+                )
                 continue
             if p.crops:
                 parts = [next(found) for _ in p.crops]

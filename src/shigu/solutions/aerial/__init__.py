@@ -1,0 +1,1 @@
+"""Low-altitude (drone) vision: flight telemetry, ground positions of what the camera sees."""
