@@ -52,6 +52,7 @@ Examples:
   shigu track video.mp4 --out tracked.mp4 --jsonl tracks.jsonl
 
   shigu track rtsp://camera/stream --classes person --cmc --jsonl live.jsonl
+  shigu track DJI_0001.MP4 --srt DJI_0001.SRT --slice auto --geojson tracks.geojson
 
   shigu track --mot MOT17/train --out results/ --tracker bytetrack
 
@@ -105,7 +106,29 @@ def track(
         help="YAML of tracker settings (any of `shigu.track.TrackerConfig`'s fields), "
         "as Ultralytics' tracker YAML; options above win.",
     ),
-    cmc: bool = typer.Option(False, "--cmc", help="Compensate camera motion (moving cameras)."),
+    cmc: bool | None = typer.Option(
+        None,
+        "--cmc/--no-cmc",
+        help="Compensate camera motion (moving cameras); on by default with --srt (drones).",
+    ),
+    srt: Path | None = typer.Option(
+        None,
+        "--srt",
+        help="DJI flight telemetry (.SRT beside the video): place tracks on the map "
+        "(--geojson / --kml), flat ground below the drone.",
+    ),
+    hfov: float = typer.Option(
+        82.0,
+        "--hfov",
+        min=1.0,
+        max=179.0,
+        help="With --srt: the camera's horizontal field "
+        "of view in degrees (82 for most DJI wide cameras).",
+    ),
+    geojson: Path | None = typer.Option(
+        None, "--geojson", help="With --srt: tracks as GeoJSON LineStrings (lon, lat)."
+    ),
+    kml: Path | None = typer.Option(None, "--kml", help="With --srt: tracks as KML."),
     reid: str | None = typer.Option(
         None, "--reid", help="ReID model for re-identification (e.g. person-reid-0288); slower."
     ),
@@ -141,6 +164,10 @@ def track(
         _track_mot(mot, out, tracker, overrides, progress)
         return
     assert source is not None
+    if (geojson is not None or kml is not None) and srt is None:
+        raise InputError("--geojson and --kml need --srt (the flight telemetry)")
+    check_output_path(geojson, (".geojson", ".json"), "--geojson")
+    check_output_path(kml, (".kml",), "--kml")
     out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
     check_output_path(jsonl, (".jsonl", ".json", ".ndjson"), "--jsonl")
@@ -156,7 +183,16 @@ def track(
         mot_txt = chosen["mot_txt"]
         console.print(f"saving to {jsonl.parent}/ (--no-save to skip)", highlight=False)
     require_images(src, out_dir)
-    trk = create_tracker(tracker, src.output_fps or 30.0, cmc=cmc, reid=reid, **overrides)
+    mapper = None
+    if srt is not None:
+        from shigu.solutions.aerial.mapping import TrackMapper
+        from shigu.solutions.aerial.telemetry import Telemetry, read_srt
+
+        mapper = TrackMapper(Telemetry(read_srt(srt)), hfov, detector.labels)
+    trk = create_tracker(
+        tracker, src.output_fps or 30.0, cmc=cmc if cmc is not None else srt is not None,
+        reid=reid, **overrides,
+    )  # fmt: skip
     report = run_video_job(
         src,
         detector,
@@ -170,7 +206,10 @@ def track(
         description="track",
         out_dir=out_dir,
         slicing=slicing,
+        on_frame=mapper,
     )
+    if mapper is not None:
+        report.outputs.update(mapper.write(geojson, kml))
     print_report(report, "track")
     if report.interrupted:
         console.print("interrupted: the outputs above hold the frames done so far")
