@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the worker script below runs in a fresh process and is kept compact)
 """Sliced inference: accuracy on the DOTA aerial image, throughput and memory against SAHI
 0.12 and supervision's InferenceSlicer on the same ONNX model, and merging speed.
 
@@ -22,7 +23,6 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -54,7 +54,9 @@ def accuracy() -> None:
         anything = {**dict.fromkeys(det.labels, "vehicle"), **VEHICLES}
         cells, recalls = [], []
         for s in (None, 416, 256, 160):
-            found = det.detect(image) if s is None else detect_sliced(det, image, SliceConfig(size=s))
+            found = (
+                det.detect(image) if s is None else detect_sliced(det, image, SliceConfig(size=s))
+            )
             a = aerial_evaluate(truth, size, {1: found}, det.labels, anything)
             v = aerial_evaluate(truth, size, {1: found}, det.labels, VEHICLES)
             recalls.append(a["recall50"])
@@ -64,7 +66,7 @@ def accuracy() -> None:
     print()
 
 
-WORKER = r'''
+WORKER = r"""
 import json, resource, sys, time
 import cv2, numpy as np
 sys.path.insert(0, sys.argv[1])
@@ -129,7 +131,7 @@ for _ in range(repeats):
 print(json.dumps({"seconds": sorted(times)[len(times) // 2], "boxes": n,
                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "shape": list(tiled.shape)}))
-'''
+"""
 
 
 def throughput(repeats: int, size: int) -> None:
@@ -179,7 +181,7 @@ def merging(repeats: int) -> None:
             ours.append(time.perf_counter() - t)
         preds = [ObjectPrediction(bbox=b, category_id=int(c), category_name=str(c),
                                   score=float(s), shift_amount=[0, 0], full_shape=None)
-                 for b, s, c in zip(xyxy.tolist(), dets.confidence, dets.class_id)]  # fmt: skip
+                 for b, s, c in zip(xyxy.tolist(), dets.confidence, dets.class_id, strict=True)]  # fmt: skip
         post = GreedyNMMPostprocess(match_threshold=0.5, match_metric="IOS", class_agnostic=False)
         theirs = []
         for _ in range(max(1, repeats // 2)):
