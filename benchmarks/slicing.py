@@ -13,7 +13,7 @@ model in chunks, two threads) vs SAHI's get_sliced_prediction (its default greed
 ours run the same way for that comparison).
 (c) Merging 10,000 boxes: ours (STRtree) vs SAHI's GreedyNMMPostprocess, same boxes.
 
-Usage: python benchmarks/slicing.py [--repeats 5] [--slice 256]
+Usage: python benchmarks/slicing.py [--repeats 5] [--slice 256] [--parts accuracy,throughput,merge]
 """
 
 from __future__ import annotations
@@ -198,11 +198,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--slice", type=int, default=256)
+    parser.add_argument("--parts", default="accuracy,throughput,merge", help="which to run")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     print(f"machine: {machine()}\n")
-    accuracy()
-    throughput(args.repeats, args.slice)
-    merging(args.repeats)
+    if "accuracy" in parts:
+        accuracy()
+    if "throughput" in parts:
+        throughput(args.repeats, args.slice)
+    if "merge" in parts:
+        merging(args.repeats)
 
 
 if __name__ == "__main__":

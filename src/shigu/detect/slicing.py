@@ -167,55 +167,164 @@ def merge_boxes(
                 undecided &= b[:, col] == a[:, col]
             first[tie] = j_lower | undecided
     src, dst = np.where(first, i, j), np.where(first, j, i)
-    # SAHI's greedy NMM takes each box's matches by score, its NMM by index: merge order
-    # decides which boxes still match the growing box, so keep each one's order
-    by = rank[dst] if method != "nmm" else dst
-    pair_order = np.lexsort((by, src))
+    if method == "nmm":
+        groups = _nmm_groups(src, dst, rank, order, n)
+        keep = [g for g, _ in groups]
+        out = dets[np.asarray(keep, np.int64)]
+        new_xyxy, new_conf, new_cls = _grow_groups(
+            groups, xyxy, scores, dets.class_id, out, metric, threshold
+        )
+    else:
+        keeper, owner = _greedy_select(src, dst, rank, n)
+        keep_idx = np.flatnonzero(keeper)
+        keep_idx = keep_idx[np.argsort(rank[keep_idx], kind="stable")]
+        out = dets[keep_idx]
+        if method == "nms":
+            return out
+        grown, grown_score, grown_cls = _grow_greedy(
+            owner, rank, xyxy, scores, dets.class_id, metric, threshold
+        )
+        new_xyxy = grown[keep_idx].astype(np.float32)
+        new_conf = grown_score[keep_idx].astype(np.float32)
+        new_cls = grown_cls[keep_idx].astype(np.int32)
+    return Detections.trusted(
+        new_xyxy,
+        new_conf,
+        new_cls,
+        tracker_id=out.tracker_id,
+        keypoints=out.keypoints,
+        data=out.data,
+    )
+
+
+def _greedy_select(
+    src: np.ndarray, dst: np.ndarray, rank: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy NMS's keepers and, for every other box, the keeper that takes it (-1: none),
+    in rounds over the directed match pairs (src ranked above dst) instead of a loop over
+    the boxes: a box is taken once a keeper above it matches it, and becomes a keeper once
+    everything above it that matches it is taken. This is the sequential greedy result
+    exactly (the first keeper in score order that matches a box takes it); rounds are as
+    many as the longest chain of overlaps, a few for real detections."""
+    state = np.zeros(n, np.int8)  # 0 undecided, 1 keeper, 2 taken
+    for _ in range(n + 1):
+        undecided = state == 0
+        if not undecided.any():
+            break
+        taken = (state[src] == 1) & undecided[dst]
+        state[dst[taken]] = 2
+        blocking = (state[src] != 2) & (state[dst] == 0)
+        blocked = np.zeros(n, bool)
+        blocked[dst[blocking]] = True
+        state[(state == 0) & ~blocked] = 1
+    owner = np.full(n, -1, np.int64)
+    by_keeper = state[src] == 1
+    s, d = src[by_keeper], dst[by_keeper]
+    if len(s):
+        first = np.lexsort((rank[s], d))  # per taken box, its best-ranked keeper first
+        s, d = s[first], d[first]
+        lead = np.r_[True, d[1:] != d[:-1]]
+        owner[d[lead]] = s[lead]
+    return state == 1, owner
+
+
+def _grow_greedy(
+    owner: np.ndarray,
+    rank: np.ndarray,
+    xyxy: np.ndarray,
+    scores: np.ndarray,
+    class_id: np.ndarray,
+    metric: MatchMetric,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each keeper's box grown by its taken boxes in score order, as SAHI merges them: each
+    checked against the box as it has grown so far (no match: dropped), the union box, the
+    higher score and its class. Vectorised across keepers, one step per member position."""
+    box, score, cls = xyxy.copy(), scores.copy(), class_id.astype(np.int64)
+    members = np.flatnonzero(owner >= 0)
+    if not len(members):
+        return box, score, cls
+    own = owner[members]
+    order = np.lexsort((rank[members], rank[own]))
+    own, members = own[order], members[order]
+    starts = np.r_[True, own[1:] != own[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(len(own)), 0))
+    position = np.arange(len(own)) - group_start
+    for p in range(int(position.max()) + 1):
+        at = position == p
+        o, m = own[at], members[at]
+        a, b = box[o], xyxy[m]
+        w = np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0])
+        h = np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1])
+        inter = w * h
+        area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+        area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+        denom = np.minimum(area_a, area_b) if metric == "ios" else area_a + area_b - inter
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ok = (
+                (w > 0)
+                & (h > 0)
+                & (denom > 0)
+                & (inter / np.where(denom > 0, denom, 1) >= threshold)
+            )
+        o, m = o[ok], m[ok]
+        box[o, 0] = np.minimum(box[o, 0], xyxy[m, 0])
+        box[o, 1] = np.minimum(box[o, 1], xyxy[m, 1])
+        box[o, 2] = np.maximum(box[o, 2], xyxy[m, 2])
+        box[o, 3] = np.maximum(box[o, 3], xyxy[m, 3])
+        higher = scores[m] >= score[o]  # SAHI: the class of the higher score (ties: the new)
+        cls[o[higher]] = class_id[m[higher]]
+        score[o[higher]] = scores[m[higher]]
+    return box, score, cls
+
+
+def _nmm_groups(
+    src: np.ndarray, dst: np.ndarray, rank: np.ndarray, order: np.ndarray, n: int
+) -> list[tuple[int, list[int]]]:
+    """SAHI's transitive NMM: boxes in score order; one not yet owned becomes a keeper, and
+    every box owned (or keeping) takes its unowned matches (in index order) for its keeper."""
+    pair_order = np.lexsort((dst, src))
     src, dst = src[pair_order], dst[pair_order]
     neighbours: dict[int, list[int]] = {}
     if len(src):
         starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]]).tolist()
         ends = [*starts[1:], len(src)]
         dst_list, src_list = dst.tolist(), src.tolist()
-        for s, e in zip(starts, ends, strict=True):
-            neighbours[src_list[s]] = dst_list[s:e]
-
-    claimed = [False] * n
+        for s0, e in zip(starts, ends, strict=True):
+            neighbours[src_list[s0]] = dst_list[s0:e]
+    owner = [-1] * n
+    members: dict[int, list[int]] = {}
     groups: list[tuple[int, list[int]]] = []
-    if method == "nmm":
-        owner = [-1] * n
-        members: dict[int, list[int]] = {}
-        for idx in order.tolist():
-            if owner[idx] < 0:
-                owner[idx] = idx
-                members[idx] = []
-                groups.append((idx, members[idx]))
-            keeper = owner[idx]
-            for m in neighbours.get(idx, ()):
-                if owner[m] < 0:
-                    owner[m] = keeper
-                    members[keeper].append(m)
-    else:
-        for idx in order.tolist():
-            if claimed[idx]:
-                continue
-            merged = [m for m in neighbours.get(idx, ()) if not claimed[m]]
-            for m in merged:
-                claimed[m] = True
-            groups.append((idx, merged))
+    for idx in order.tolist():
+        if owner[idx] < 0:
+            owner[idx] = idx
+            members[idx] = []
+            groups.append((idx, members[idx]))
+        keeper = owner[idx]
+        for m in neighbours.get(idx, ()):
+            if owner[m] < 0:
+                owner[m] = keeper
+                members[keeper].append(m)
+    return groups
 
-    keep = [g for g, _ in groups]
-    out = dets[np.asarray(keep, np.int64)]
-    if method == "nms":
-        return out
+
+def _grow_groups(
+    groups: list[tuple[int, list[int]]],
+    xyxy: np.ndarray,
+    scores: np.ndarray,
+    class_id: np.ndarray,
+    out: Detections,
+    metric: MatchMetric,
+    threshold: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_grow_greedy`` for NMM's groups, box by box."""
     boxes = xyxy.tolist()
     score_list = scores.tolist()
-    cls_list = dets.class_id.tolist()
+    cls_list = class_id.tolist()
     ios = metric == "ios"
-    rows: list[int] = []
-    grown: list[list[float]] = []
-    grown_score: list[float] = []
-    grown_cls: list[int] = []
+    new_xyxy = out.xyxy.copy()
+    new_conf = out.confidence.copy()
+    new_cls = out.class_id.copy()
     for row, (k, merged) in enumerate(groups):
         if not merged:
             continue
@@ -234,28 +343,13 @@ def merge_boxes(
             if denom <= 0 or inter / denom < threshold:
                 continue
             x0, y0, x1, y1 = min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1)
-            if score_list[m] >= score:  # SAHI: the class of the higher score (ties: the new)
+            if score_list[m] >= score:
                 cls = cls_list[m]
                 score = score_list[m]
-        rows.append(row)
-        grown.append([x0, y0, x1, y1])
-        grown_score.append(score)
-        grown_cls.append(cls)
-    new_xyxy = out.xyxy.copy()
-    new_conf = out.confidence.copy()
-    new_cls = out.class_id.copy()
-    if rows:
-        new_xyxy[rows] = grown
-        new_conf[rows] = grown_score
-        new_cls[rows] = grown_cls
-    return Detections.trusted(
-        new_xyxy,
-        new_conf,
-        new_cls,
-        tracker_id=out.tracker_id,
-        keypoints=out.keypoints,
-        data=out.data,
-    )
+        new_xyxy[row] = [x0, y0, x1, y1]
+        new_conf[row] = score
+        new_cls[row] = cls
+    return new_xyxy, new_conf, new_cls
 
 
 def merge_slices(
