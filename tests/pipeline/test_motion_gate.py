@@ -82,9 +82,9 @@ def test_regions_find_far_people_a_whole_frame_pass_misses(
     """PETS pasted small into a still 1920x1080 view: on the whole frame the 416 px model sees
     people at a fifth of their size; on crops around motion it sees them as in PETS itself."""
     at = (1300, 600)
-    video = canvas_video(pets_video, tmp_path / "wide.mp4", at=at, max_frames=80)
+    video = canvas_video(pets_video, tmp_path / "wide.mp4", at=at, max_frames=50)
     detector = load_detector(classes=["person"])
-    frames = zip(range(80), open_source(str(pets_video)), strict=False)
+    frames = zip(range(50), open_source(str(pets_video)), strict=False)
     native = [detector.detect(f.image) for _, f in frames]
 
     def recall(boxes: list[np.ndarray]) -> float:
@@ -99,7 +99,7 @@ def test_regions_find_far_people_a_whole_frame_pass_misses(
     whole, _ = _wide_run(tmp_path, video, regions=False)
     cropped, summary = _wide_run(tmp_path, video, regions=True)
     again, _ = _wide_run(tmp_path, video, regions=True)
-    assert summary["sources"]["wide"]["motion_cropped"] >= 60  # all but first and still frames
+    assert summary["sources"]["wide"]["motion_cropped"] >= 40  # all but first and still frames
     assert recall(whole) < 0.3 < 0.75 < recall(cropped), (recall(whole), recall(cropped))
     # crops come from motion alone, not from thread timing: the same boxes every run
     assert all(np.array_equal(a, b) for a, b in zip(cropped, again, strict=True))
