@@ -8,8 +8,6 @@ single-position track is a Point. Events are Points with their type and times.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
+
+from shigu.io.atomic import atomic_write
 
 
 @dataclass
@@ -35,14 +35,6 @@ class GeoEvent:
     latitude: float
     longitude: float
     track_id: int | None = None
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def geojson(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> dict[str, Any]:
@@ -79,7 +71,7 @@ def geojson(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> dict
 
 
 def write_geojson(path: Path, tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> None:
-    _atomic_text(path, json.dumps(geojson(tracks, events), indent=1))
+    atomic_write(path, json.dumps(geojson(tracks, events), indent=1).encode())
 
 
 def kml(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> str:
@@ -111,4 +103,4 @@ def kml(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> str:
 
 
 def write_kml(path: Path, tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> None:
-    _atomic_text(path, kml(tracks, events))
+    atomic_write(path, kml(tracks, events).encode())

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from shigu.core.errors import InputError, ShiguError
+from shigu.io.atomic import atomic_write
 from shigu.scale.inputs import localise, unit_key
 
 log = logging.getLogger(__name__)
@@ -71,16 +72,6 @@ def model_checksum(model: str) -> str:
     from shigu.runtime.zoo import ModelZoo
 
     return ModelZoo().expected_sha(spec) or ""
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
 
 
 COLUMNS = (
@@ -202,7 +193,7 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
             "error": exc.one_line(),
             "frames": rows_out.frames if rows_out is not None else 0,
         }
-        _atomic_write(out / "failed" / f"{key}.json", json.dumps(summary).encode())
+        atomic_write(out / "failed" / f"{key}.json", json.dumps(summary).encode())
         return summary
     import io
 
@@ -212,13 +203,13 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     rows, frames = rows_out.rows, rows_out.frames
     buf = io.BytesIO()
     pq.write_table(_table(rows), buf)
-    _atomic_write(out / "parquet" / f"{key}.parquet", buf.getvalue())
+    atomic_write(out / "parquet" / f"{key}.parquet", buf.getvalue())
     if tracker is not None:
-        _atomic_write(out / "mot" / f"{key}.txt", "".join(rows_out.mot_lines).encode())
+        atomic_write(out / "mot" / f"{key}.txt", "".join(rows_out.mot_lines).encode())
     else:
         unit = {"images": rows_out.coco_images, "annotations": rows_out.coco,
                 "categories": categories}  # fmt: skip
-        _atomic_write(out / "coco" / f"{key}.json", json.dumps(unit).encode())
+        atomic_write(out / "coco" / f"{key}.json", json.dumps(unit).encode())
     summary = {
         "input": uri,
         "key": key,
@@ -229,7 +220,7 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
         "job": asdict(job),
     }
     (out / "failed" / f"{key}.json").unlink(missing_ok=True)
-    _atomic_write(out / "done" / f"{key}.json", json.dumps(summary).encode())
+    atomic_write(out / "done" / f"{key}.json", json.dumps(summary).encode())
     return summary
 
 
@@ -342,7 +333,7 @@ def inspect_unit(proc: Processor, unit: str) -> dict[str, Any]:
     )
     buf = io.BytesIO()
     pq.write_table(pa.table(cols, schema=schema), buf)
-    _atomic_write(proc.out / "parquet" / f"{key}.parquet", buf.getvalue())
+    atomic_write(proc.out / "parquet" / f"{key}.parquet", buf.getvalue())
     bad = sum(1 for e in cols["error"] if e)
     summary = {
         "input": unit,
@@ -354,7 +345,7 @@ def inspect_unit(proc: Processor, unit: str) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - started, 3),
         "job": asdict(proc.job),
     }
-    _atomic_write(proc.out / "done" / f"{key}.json", json.dumps(summary).encode())
+    atomic_write(proc.out / "done" / f"{key}.json", json.dumps(summary).encode())
     return summary
 
 

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from shigu.scale.batch import _atomic_write
+from shigu.io.atomic import atomic_write
 from shigu.scale.inputs import unit_key
 
 log = logging.getLogger(__name__)
@@ -59,8 +59,8 @@ def combine_coco(out: Path, inputs: list[str]) -> tuple[Path, Path] | None:
         "categories": [categories[k] for k in sorted(categories)],
     }
     images_path, results_path = out / "coco_images.json", out / "coco_results.json"
-    _atomic_write(images_path, json.dumps(dataset).encode())
-    _atomic_write(results_path, json.dumps(results).encode())
+    atomic_write(images_path, json.dumps(dataset).encode())
+    atomic_write(results_path, json.dumps(results).encode())
     return images_path, results_path
 
 
@@ -77,6 +77,6 @@ def combine_mot(out: Path, inputs: list[str]) -> Path | None:
         if names.count(name) > 1:
             log.warning("two inputs are named %s; writing %s.txt", name, unit_key(uri))
             name = unit_key(uri)
-        _atomic_write(folder / f"{name}.txt", source.read_bytes())
+        atomic_write(folder / f"{name}.txt", source.read_bytes())
         written += 1
     return folder if written else None

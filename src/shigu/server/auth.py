@@ -269,16 +269,20 @@ class LoginLimiter:
             for key in sorted(self._fails, key=lambda k: self._fails[k][-1])[:excess]:
                 del self._fails[key]
 
+    def _wait(self, keys: tuple[str, ...], now: float) -> float:
+        """Seconds until any of ``keys`` may try again (0: now); the caller holds the lock."""
+        waits = [
+            self.window - (now - q[0])
+            for q in (self._recent(k, now) for k in keys)
+            if len(q) >= self.attempts
+        ]
+        return max(waits, default=0.0)
+
     def retry_after(self, *keys: str) -> float:
         """Seconds to wait before another attempt (0: allowed now)."""
         now = time.monotonic()
         with self._lock:
-            waits = [
-                self.window - (now - q[0])
-                for q in (self._recent(k, now) for k in keys)
-                if len(q) >= self.attempts
-            ]
-        return max(waits, default=0.0)
+            return self._wait(keys, now)
 
     def reserve(self, *keys: str) -> float:
         """Count an attempt before checking the password, atomically with the limit check:
@@ -286,13 +290,9 @@ class LoginLimiter:
         first and recording the failure after the slow hash let parallel guesses through."""
         now = time.monotonic()
         with self._lock:
-            waits = [
-                self.window - (now - q[0])
-                for q in (self._recent(k, now) for k in keys)
-                if len(q) >= self.attempts
-            ]
-            if waits:
-                return max(waits)
+            wait = self._wait(keys, now)
+            if wait > 0:
+                return wait
             for k in keys:
                 self._fails.setdefault(k, deque()).append(now)
             if len(self._fails) > self.MAX_KEYS:
