@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -33,6 +33,10 @@ from shigu.detect.factory import load_detector
 from shigu.detect.stream import throughput_plan
 from shigu.sources.open import open_source
 from shigu.track.factory import DEFAULT, PRESETS, create_tracker
+
+if TYPE_CHECKING:
+    from shigu.solutions.aerial.telemetry import Telemetry
+
 from shigu.track.offline import (
     find_mot_sequences,
     load_mot_detections,
@@ -109,26 +113,39 @@ def track(
     cmc: bool | None = typer.Option(
         None,
         "--cmc/--no-cmc",
-        help="Compensate camera motion (moving cameras); on by default with --srt (drones).",
+        help="Compensate camera motion (moving cameras); on by default with flight "
+        "telemetry (drones).",
     ),
     srt: Path | None = typer.Option(
         None,
         "--srt",
-        help="DJI flight telemetry (.SRT beside the video): place tracks on the map "
-        "(--geojson / --kml), flat ground below the drone.",
+        help="DJI flight telemetry (.SRT beside the video) to place tracks on the map "
+        "(--geojson / --kml). Without it, MISB ST 0601 KLV in the video (MPEG-TS) is used.",
     ),
-    hfov: float = typer.Option(
-        82.0,
+    hfov: float | None = typer.Option(
+        None,
         "--hfov",
         min=1.0,
         max=179.0,
-        help="With --srt: the camera's horizontal field "
-        "of view in degrees (82 for most DJI wide cameras).",
+        help="The camera's horizontal field of view in degrees (default: the KLV's, "
+        "else 82 as most DJI wide cameras).",
+    ),
+    dem: Path | None = typer.Option(
+        None,
+        "--dem",
+        help="Terrain heights (GeoTIFF or ESRI .asc in latitude/longitude) for ground "
+        "points on hilly ground; default flat ground.",
+    ),
+    ground_alt: float | None = typer.Option(
+        None,
+        "--ground-alt",
+        help="With KLV: the ground's height above sea level in metres (default: the KLV's "
+        "frame-centre elevation).",
     ),
     geojson: Path | None = typer.Option(
-        None, "--geojson", help="With --srt: tracks as GeoJSON LineStrings (lon, lat)."
+        None, "--geojson", help="Tracks on the map as GeoJSON LineStrings (lon, lat)."
     ),
-    kml: Path | None = typer.Option(None, "--kml", help="With --srt: tracks as KML."),
+    kml: Path | None = typer.Option(None, "--kml", help="Tracks on the map as KML."),
     reid: str | None = typer.Option(
         None, "--reid", help="ReID model for re-identification (e.g. person-reid-0288); slower."
     ),
@@ -164,18 +181,33 @@ def track(
         _track_mot(mot, out, tracker, overrides, progress)
         return
     assert source is not None
-    if (geojson is not None or kml is not None) and srt is None:
-        raise InputError("--geojson and --kml need --srt (the flight telemetry)")
+    mapping = geojson is not None or kml is not None
+    if not mapping and (srt is not None or dem is not None or ground_alt is not None):
+        raise InputError(
+            "--srt, --dem and --ground-alt place tracks on the map: give --geojson or --kml"
+        )
     check_output_path(geojson, (".geojson", ".json"), "--geojson")
     check_output_path(kml, (".kml",), "--kml")
     out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
     check_output_path(jsonl, (".jsonl", ".json", ".ndjson"), "--jsonl")
     check_output_path(mot_txt, (".txt",), "--mot-txt")
+    flight, terrain = None, None
+    if mapping:
+        flight = _flight_telemetry(source, srt, ground_alt, dem is not None)
+        if dem is not None:
+            from shigu.solutions.aerial.dem import read_dem
+
+            terrain = read_dem(dem)
     workers, threads = throughput_plan(device)
     detector = load_detector(
         model, format=format, device=device, conf=conf, classes=classes, threads=threads
     )
+    mapper = None
+    if flight is not None:
+        from shigu.solutions.aerial.mapping import TrackMapper
+
+        mapper = TrackMapper(flight, hfov, detector.labels, terrain)
     src = open_source(source, stride=stride)
     if save and out is None and out_dir is None and jsonl is None and mot_txt is None:
         chosen = default_outputs("track", source, src, with_mot=True)
@@ -183,14 +215,8 @@ def track(
         mot_txt = chosen["mot_txt"]
         console.print(f"saving to {jsonl.parent}/ (--no-save to skip)", highlight=False)
     require_images(src, out_dir)
-    mapper = None
-    if srt is not None:
-        from shigu.solutions.aerial.mapping import TrackMapper
-        from shigu.solutions.aerial.telemetry import Telemetry, read_srt
-
-        mapper = TrackMapper(Telemetry(read_srt(srt)), hfov, detector.labels)
     trk = create_tracker(
-        tracker, src.output_fps or 30.0, cmc=cmc if cmc is not None else srt is not None,
+        tracker, src.output_fps or 30.0, cmc=cmc if cmc is not None else mapping,
         reid=reid, **overrides,
     )  # fmt: skip
     report = run_video_job(
@@ -216,6 +242,32 @@ def track(
         raise typer.Exit(130)
     if report.truncated is not None:
         raise report.truncated
+
+
+def _flight_telemetry(
+    source: str, srt: Path | None, ground_alt: float | None, with_dem: bool
+) -> Telemetry:
+    """The flight's telemetry: the SRT file, else the KLV in the video itself."""
+    from shigu.solutions.aerial.telemetry import Telemetry, read_srt
+
+    if srt is not None:
+        return Telemetry(read_srt(srt))
+    from shigu.solutions.aerial.klv import klv_samples, read_klv
+
+    path = Path(source)
+    records = read_klv(path) if path.is_file() else []
+    if not records:
+        raise InputError(
+            f"{source} carries no MISB KLV telemetry, so tracks cannot be placed on the map",
+            "give the drone's flight log with --srt FILE.SRT",
+        )
+    samples = klv_samples(records, ground_alt)
+    if not with_dem and all(s.rel_alt is None for s in samples):
+        raise InputError(
+            f"the KLV in {source} gives no ground height (no frame-centre elevation)",
+            "give --ground-alt METRES (the ground above sea level) or --dem FILE",
+        )
+    return Telemetry(samples)
 
 
 def _tracker_overrides(path: Path | None, **options: Any) -> dict[str, Any]:

@@ -44,7 +44,8 @@ _OLD_HEIGHT = re.compile(r"\bH\s*" + _NUMBER + r"\s*m")
 class TelemetrySample:
     """The aircraft and gimbal during [start, end) seconds of the video. Angles in degrees:
     yaw clockwise from north, pitch 0 level and -90 straight down; altitudes in metres
-    (``rel_alt`` above the take-off point, ``abs_alt`` above sea level); None if absent."""
+    (``rel_alt`` above the ground, for DJI the take-off point; ``abs_alt`` above sea level);
+    None if absent. SRT and KLV (:mod:`shigu.solutions.aerial.klv`) both give these."""
 
     start: float
     end: float
@@ -56,6 +57,7 @@ class TelemetrySample:
     gimbal_pitch: float | None = None
     gimbal_roll: float | None = None
     focal_len: float | None = None
+    hfov: float | None = None  # degrees, where the telemetry states it (KLV tag 16)
 
 
 def _seconds(h: str, m: str, s: str, ms: str) -> float:
