@@ -11,8 +11,8 @@ from shigu.cli._common import check_output_path, console
 from shigu.core.errors import InputError
 
 app = typer.Typer(
-    help="Evaluate results: MOT tracking metrics with TrackEval; keypoint AP (OKS) with "
-    "pycocotools; 3D registration poses.",
+    help="Evaluate results: MOT tracking metrics with TrackEval; keypoint AP (OKS) and "
+    "aerial detection AP with pycocotools; 3D registration poses.",
     no_args_is_help=True,
 )
 
@@ -159,6 +159,94 @@ def keypoints(
     console.print(table)
     if json_path:
         json_path.write_text(json.dumps(metrics, indent=2))
+
+
+AERIAL_HELP = """Aerial detection AP by COCO's rules (pycocotools), small/medium/large included.
+
+GT: DOTA labelTxt files (oriented quadrilaterals become their bounding rectangles; objects
+marked difficult are ignored), VisDrone-DET annotation files (ignored regions and category
+"others" ignored), a folder of either, or a COCO instances JSON. PRED: the JSONL that
+`shigu detect IMAGES --jsonl PRED.jsonl` writes; images are matched by file name (stem).
+Categories: those the detector and ground truth share, or --map DETECTED=CATEGORY,...
+(both sides' names), or --agnostic (any box for any object). Prints overall metrics, AP per
+category and recall per image; --json and --csv write them.
+
+Example: shigu detect dota/images --slice auto --jsonl pred.jsonl
+         shigu eval aerial --gt dota/labelTxt --pred pred.jsonl \\
+             --map car=vehicle,truck=vehicle,small-vehicle=vehicle,large-vehicle=vehicle
+"""
+
+
+@app.command("aerial", help=AERIAL_HELP)
+def aerial(
+    gt: Path = typer.Option(..., "--gt", help="Label file, folder of them, or COCO JSON."),
+    pred: Path = typer.Option(..., "--pred", help="`shigu detect` JSONL of the images."),
+    fmt: str = typer.Option("auto", "--format", help="Ground truth: auto, dota, visdrone, coco."),
+    category_map: str | None = typer.Option(
+        None, "--map", help="Rename categories: NAME=CATEGORY,... (detector or ground truth)."
+    ),
+    agnostic: bool = typer.Option(False, "--agnostic", help="Score boxes, ignore categories."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write all metrics as JSON."),
+    csv: Path | None = typer.Option(None, "--csv", help="Write the per-image rows as CSV."),
+) -> None:
+    import csv as csv_module
+    import io
+    import json
+
+    from shigu.eval.aerial import (
+        aerial_report,
+        parse_category_map,
+        read_ground_truth,
+        read_predictions,
+    )
+    from shigu.io.atomic import atomic_write
+
+    check_output_path(json_path, (".json",), "--json")
+    check_output_path(csv, (".csv",), "--csv")
+    truth = read_ground_truth(gt, fmt)
+    found, labels = read_predictions(pred)
+    unmatched = sorted(set(found) - set(truth))
+    if not set(found) & set(truth):
+        raise InputError(
+            f"no image of --pred {pred} has ground truth in {gt} "
+            f"(e.g. {', '.join(unmatched[:3]) or 'none'})",
+            "name predictions and labels alike (P0001.png <-> P0001.txt)",
+        )
+    categories = sorted({o.category for objs in truth.values() for o in objs})
+    mapping = parse_category_map(category_map, agnostic, labels, categories)
+    report = aerial_report(truth, found, labels, mapping)
+    count = f"{len(truth)} image" + ("s" if len(truth) != 1 else "")
+    table = Table(title=f"aerial AP, {count}", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in report.overall.items():
+        table.add_row(name, f"{value:.3f}")
+    for name, value in report.per_category.items():
+        table.add_row(f"AP {name}", f"{value:.3f}")
+    console.print(table)
+    images = Table(title="per image (IoU 0.5)", title_justify="left")
+    for col in ("image", "objects", "detections", "AP50", "recall50"):
+        images.add_column(col, justify="left" if col == "image" else "right")
+    for row in report.per_image[:50]:
+        images.add_row(row["image"], str(row["objects"]), str(row["detections"]),
+                       f"{row['AP50']:.3f}", f"{row['recall50']:.3f}")  # fmt: skip
+    console.print(images)
+    if len(report.per_image) > 50:
+        console.print(f"... {len(report.per_image) - 50} more images (all in --csv)")
+    if unmatched:
+        console.print(f"{len(unmatched)} predicted images have no ground truth and were "
+                      f"left out (e.g. {unmatched[0]})", highlight=False)  # fmt: skip
+    if json_path:
+        data = {"overall": report.overall, "per_category": report.per_category,
+                "per_image": report.per_image, "categories": mapping}  # fmt: skip
+        atomic_write(json_path, json.dumps(data, indent=2).encode())
+    if csv:
+        buf = io.StringIO()
+        writer = csv_module.DictWriter(buf, ["image", "objects", "detections", "AP50",
+                                             "recall50"])  # fmt: skip
+        writer.writeheader()
+        writer.writerows(report.per_image)
+        atomic_write(csv, buf.getvalue().encode())
 
 
 def register(root: typer.Typer) -> None:
