@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.cli import assert_one_line_error, run_cli
@@ -53,3 +54,26 @@ def test_bad_slice_options_are_one_line_errors(
 ) -> None:
     proc = run_cli("detect", data_dir / "aerial" / "dota" / "images", *args, "--no-save")
     assert_one_line_error(proc, message)
+
+
+def test_batch_detect_slices_still_images_as_detect_does(data_dir: Path, tmp_path: Path) -> None:
+    images = data_dir / "aerial" / "dota" / "images"
+    jsonl, out = tmp_path / "sliced.jsonl", tmp_path / "batch"
+    proc = run_cli("detect", images, "--conf", "0.05", "--slice", "160", "--jsonl", jsonl,
+                   "--no-progress")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("batch", "detect", images, "--out", out, "--conf", "0.05", "--slice", "160")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((out / "coco_results.json").read_text())
+    (names,) = [im["file_name"] for im in json.loads((out / "coco_images.json").read_text())
+                ["images"]]  # fmt: skip
+    assert names.endswith("P1888.png")
+    assert len(results) == _count(jsonl) > 30
+    ours = sorted(tuple(round(v, 1) for v in r["bbox"]) for r in results)
+    theirs = sorted(
+        (round(d["xyxy"][0], 1), round(d["xyxy"][1], 1))
+        for line in jsonl.read_text().splitlines() for d in json.loads(line)["detections"]
+    )  # fmt: skip
+    np.testing.assert_allclose([b[:2] for b in ours], theirs, atol=0.11)
+    proc = run_cli("batch", "detect", images, "--out", out, "--conf", "0.05", "--slice", "320")
+    assert_one_line_error(proc, "done with other settings")

@@ -67,6 +67,6 @@ def test_resume_notices_changed_settings(data_dir: Path, tmp_path: Path) -> None
     assert "Traceback" not in changed.stderr
     forced = run_cli("batch", "detect", listing, "--out", out, "--conf", "0.5", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert "2 input(s) done" in forced.stdout
+    assert "1 input(s) done, 0 failed, 2 frames" in forced.stdout  # still images: one chunk
     marker = json.loads(next((out / "done").glob("*.json")).read_text())
     assert marker["job"]["conf"] == 0.5 and len(marker["job"]["model_sha256"]) == 64

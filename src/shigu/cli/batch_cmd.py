@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
 
-from shigu.cli._common import console, progress_bar
+from shigu.cli._common import (
+    console,
+    overlap_option,
+    progress_bar,
+    slice_config,
+    slice_full_option,
+    slice_merge_option,
+    slice_option,
+)
 from shigu.core.errors import InputError
 
 app = typer.Typer(
@@ -19,7 +28,9 @@ app = typer.Typer(
 HELP = """{task} every input and write Parquet (one row per {what}) plus {extra}.
 
 INPUT is a video, a MOTChallenge sequence folder, a folder to scan for both, a glob, or a
-list file (.txt, one path or fsspec URL per line). Outputs go to OUT/parquet/, OUT/{sub}/
+list file (.txt, one path or fsspec URL per line); for detect also still images (a folder,
+glob or list of them, taken 64 at a time). --slice runs sliced detection for small objects
+in large images (as `shigu detect --slice`). Outputs go to OUT/parquet/, OUT/{sub}/
 and OUT/done/ (one marker per finished input): a re-run skips what is done. At the end the
 run's results are combined as evaluators expect them: {combined}. With --ray the
 inputs are spread over a pool of model actors with Ray Data; --ray alone starts a local Ray,
@@ -44,9 +55,10 @@ def _run(
     max_frames: int | None,
     threads: int,
     force: bool = False,
+    slicing: Any = None,
 ) -> None:
     from shigu.scale.batch import BatchJob, model_checksum, pending, run_local, run_ray
-    from shigu.scale.inputs import list_image_units, list_inputs
+    from shigu.scale.inputs import list_detect_inputs, list_image_units, list_inputs
 
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file", "give a folder for the results")
@@ -71,8 +83,14 @@ def _run(
         max_frames=max_frames,
         threads=threads,
         model_sha256=model_checksum(model),
+        slicing=slicing.model_dump() if slicing is not None else None,
     )
-    inputs = list_image_units(input_spec) if task == "inspect" else list_inputs(input_spec)
+    if task == "inspect":
+        inputs = list_image_units(input_spec)
+    elif task == "detect":
+        inputs = list_detect_inputs(input_spec)
+    else:
+        inputs = list_inputs(input_spec)
     if ray_address is not None:
         from shigu.scale.batch import connect
 
@@ -126,6 +144,9 @@ def _expected_frames(inputs: list[str], max_frames: int | None, stride: int) -> 
 
     total = 0
     for uri in inputs:
+        if "\n" in uri:  # a chunk of still images
+            total += len(uri.split("\n")[::max(1, stride)])
+            continue
         if not _is_local(uri):
             return None
         try:
@@ -189,7 +210,12 @@ def _command(task: str, what: str, extra: str, sub: str) -> Callable[..., None]:
         force: bool = typer.Option(
             False, "--force", help="Redo inputs OUT holds from a run with other settings."
         ),
+        slice: str | None = slice_option(),
+        overlap: float = overlap_option(),
+        slice_merge: str = slice_merge_option(),
+        slice_full: bool = slice_full_option(),
     ) -> None:
+        slicing = slice_config(slice, overlap, slice_merge, slice_full)
         _run(
             task,
             input_spec,
@@ -204,6 +230,7 @@ def _command(task: str, what: str, extra: str, sub: str) -> Callable[..., None]:
             max_frames,
             threads,
             force,
+            slicing,
         )
 
     combined = (

@@ -47,6 +47,7 @@ class BatchJob:
     cores: int = 0  # cores one worker may use (0: all of this machine's)
     inspect_model: str | None = None  # inspect: the .shigu anomaly model
     model_sha256: str = ""  # the model file's checksum, so a resume notices a changed model
+    slicing: dict[str, Any] | None = None  # SliceConfig fields: sliced detection (--slice)
 
     def __post_init__(self) -> None:
         if self.task not in TASKS:
@@ -150,7 +151,6 @@ class Processor:
 
 def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     """Detect (and track) one input and write its outputs; never raises for a bad input."""
-    from shigu.sources import open_source
 
     if proc.job.task == "inspect":
         return inspect_unit(proc, uri)
@@ -164,7 +164,7 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
     category_of = [int(str(c["id"])) for c in categories]
     rows_out: _Rows | None = None
     try:
-        source = open_source(localise(uri, out / ".cache"), stride=job.stride)
+        source = _open_input(uri, out / ".cache", job.stride)
         tracker = None
         if job.task == "track":
             from shigu.track import create_tracker
@@ -172,12 +172,14 @@ def process_input(proc: Processor, uri: str) -> dict[str, Any]:
             tracker = create_tracker(job.tracker, source.output_fps or 30.0)
         rows_out = _Rows(uri, labels, category_of, tracker is not None, source)
         try:
+            from shigu.detect.slicing import SliceConfig
             from shigu.pipeline.job import job_pipeline, source_error
 
             # The pipeline engine: decoding runs ahead in its own thread, inference in a pool.
+            slicing = SliceConfig(**job.slicing) if job.slicing else None
             pipeline = job_pipeline(
                 source, proc.detector, [rows_out], tracker=tracker,
-                max_frames=job.max_frames or None, workers=proc.workers,
+                max_frames=job.max_frames or None, workers=proc.workers, slicing=slicing,
             )  # fmt: skip
             pipeline.run()
             error = source_error(pipeline, source)
@@ -273,6 +275,17 @@ class _Rows:
 
     def close(self) -> dict[str, str]:
         return {}
+
+
+def _open_input(uri: str, cache: Path, stride: int) -> Any:
+    """A video or sequence by its URI, or a chunk of still images (paths joined by newlines)."""
+    from shigu.scale.inputs import is_image_unit
+    from shigu.sources import open_source
+    from shigu.sources.images import ImageFolderSource
+
+    if is_image_unit(uri):
+        return ImageFolderSource([localise(p, cache) for p in uri.split("\n")], stride=stride)
+    return open_source(localise(uri, cache), stride=stride)
 
 
 def _coco_image(source: Any, frame: Any, uri: str) -> dict[str, Any]:

@@ -123,3 +123,27 @@ def list_image_units(spec: str, chunk: int = 64) -> list[str]:
     if not images:
         raise InputError(f"no images in {spec}", "give a folder, glob or list of image files")
     return ["\n".join(images[i : i + chunk]) for i in range(0, len(images), chunk)]
+
+
+def is_image_unit(uri: str) -> bool:
+    """Whether an input is a chunk of still images (paths joined by newlines, or one image)."""
+    from shigu.sources.images import IMAGE_EXTENSIONS
+
+    return "\n" in uri or Path(uri.split("?", 1)[0]).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def list_detect_inputs(spec: str, chunk: int = 64) -> list[str]:
+    """``batch detect``'s inputs: videos and sequences as :func:`list_inputs` finds them,
+    else still images (a folder of them, a glob, a list) in chunks of ``chunk``."""
+    try:
+        inputs = list_inputs(spec)
+    except InputError:
+        inputs = []
+    if inputs and not all(is_image_unit(u) for u in inputs):
+        return inputs
+    try:
+        return list_image_units(spec, chunk)
+    except InputError:
+        if inputs:
+            raise
+        return list_inputs(spec)  # the videos' error: the message a user expects
