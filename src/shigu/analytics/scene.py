@@ -126,6 +126,7 @@ class SceneAnalytics:
         anchor: str = "bottom_center",
         frame_size: tuple[int, int] | None = None,
         relink_s: float = 2.0,
+        heatmap: bool = True,
     ) -> None:
         self.source = source
         self.labels = list(labels)
@@ -139,7 +140,7 @@ class SceneAnalytics:
             LineCounter(ln.id, ln.points[0], ln.points[1], set(ln.classes) if ln.classes else None)
             for ln in lines
         ]
-        self.heatmap = Heatmap(*frame_size) if frame_size else None
+        self.heatmap = Heatmap(*frame_size) if frame_size and heatmap else None
         self.occupancy = {z.id: 0 for z in zones}
         self.max_occupancy = {z.id: 0 for z in zones}
         self.events = Counter[str]()

@@ -145,7 +145,7 @@ def _expected_frames(inputs: list[str], max_frames: int | None, stride: int) -> 
     total = 0
     for uri in inputs:
         if "\n" in uri:  # a chunk of still images
-            total += len(uri.split("\n")[::max(1, stride)])
+            total += len(uri.split("\n")[:: max(1, stride)])
             continue
         if not _is_local(uri):
             return None

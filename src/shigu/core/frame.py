@@ -42,6 +42,12 @@ class Frame:
         else None; the motion gate reads it instead of converting the picture to BGR."""
         return None
 
+    def pixels(self) -> Any:
+        """What sliced detection reads windows from: the image itself, or for a very large
+        image a reader that decodes only the windows asked for
+        (:class:`shigu.sources.large_image.TiffWindows`)."""
+        return self.image
+
 
 _IMAGE = Frame.__dict__["image"]  # the slot that holds the pixels once made
 

@@ -13,7 +13,7 @@ the crop machinery the pipeline uses for both slices and motion regions).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -364,27 +364,44 @@ def merge_slices(
 
 def detect_tiles(
     detector: Detector,
-    image: np.ndarray,
+    image: Any,
     tiles: Sequence[Rect],
     cfg: SliceConfig,
     chunk: int = 8,
     workers: int = 1,
 ) -> Detections:
-    """Detect on ``tiles`` of ``image`` and merge. Tiles go through the model ``chunk`` at a
-    time (one run each where the model takes batches), so memory stays bounded by the image
-    and ``workers`` chunks of network inputs whatever the number of tiles; with ``workers``
-    > 1 chunks run in parallel threads (ONNX Runtime releases the GIL), which keeps every
-    core busy when the model has a fixed batch of one and few intra-op threads."""
+    """Detect on ``tiles`` of ``image`` (an array, or a window reader such as
+    :class:`shigu.sources.large_image.TiffWindows`) and merge. Tiles go through the model
+    ``chunk`` at a time (one run each where the model takes batches), so memory stays
+    bounded by the image and ``workers`` chunks of network inputs whatever the number of
+    tiles; with ``workers`` > 1 chunks run in parallel threads (ONNX Runtime releases the
+    GIL), which keeps every core busy when the model has a fixed batch of one and few
+    intra-op threads."""
+
+    lazy = not isinstance(image, np.ndarray)  # a window reader of a very large image
+    full = (0, 0, int(image.shape[1]), int(image.shape[0]))
 
     def run(part: Sequence[Rect]) -> list[Detections]:
         w, h = detector.prep.size
         buf = detector.new_batch(len(part))
         canvas = np.empty((h, w, 3), np.uint8)
-        metas = [
-            detector.preprocess(image[y0:y1, x0:x1], buf[k], canvas)
-            for k, (x0, y0, x1, y1) in enumerate(part)
-        ]
-        return detector.infer(buf, metas)
+        metas, scales = [], []
+        for k, rect in enumerate(part):
+            x0, y0, x1, y1 = rect
+            if lazy and tuple(rect) == full:
+                # the whole-image pass on a lazily read image: its overview, at twice the
+                # network's input (the letterbox shrinks it further anyway)
+                pixels = image.overview(2 * max(w, h))
+                scales.append(full[2] / pixels.shape[1])
+            else:
+                pixels = image[y0:y1, x0:x1]
+                scales.append(1.0)
+            metas.append(detector.preprocess(pixels, buf[k], canvas))
+        found = detector.infer(buf, metas)
+        for dets, scale in zip(found, scales, strict=True):
+            if scale != 1.0 and len(dets):
+                dets.xyxy = (dets.xyxy * scale).astype(dets.xyxy.dtype)
+        return found
 
     parts = [tiles[i : i + chunk] for i in range(0, len(tiles), chunk)]
     found: list[Detections] = []

@@ -301,6 +301,7 @@ class Pipeline:
             cfg.pipeline.anchor,
             size,
             cfg.pipeline.tracker.relink() if cfg.pipeline.tracker else 0.0,
+            heatmap=bool(cfg.sinks.heatmap_dir),  # kept only where it is saved
         )
 
     # ------------------------------------------------------------------ live changes
@@ -533,7 +534,7 @@ class Pipeline:
                 continue
             if p.tiles and p.slicing is not None:
                 out[i] = detect_tiles(  # one frame in flight keeps every core busy
-                    detector, p.frame.image, p.tiles, p.slicing, workers=self.workers
+                    detector, p.frame.pixels(), p.tiles, p.slicing, workers=self.workers
                 )
                 continue
             if p.crops:

@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -14,6 +15,7 @@ import numpy as np
 from shigu.core.errors import SourceError
 from shigu.core.frame import Frame
 from shigu.sources.base import Source, SourceInfo
+from shigu.sources.large_image import LargeImageFrame, open_lazy
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +112,12 @@ class ImageFolderSource(Source):
             frame_count=len(self.paths),
         )
 
-    def _first_readable(self) -> np.ndarray:
+    def _first_readable(self) -> Any:
         for path in self.paths[:50]:
+            lazy = open_lazy(path)
+            if lazy is not None:
+                lazy.close()
+                return lazy
             image = read_image(path)
             if image is not None:
                 return image
@@ -128,12 +134,18 @@ class ImageFolderSource(Source):
         for position, path in enumerate(self.paths):
             if self._closed:
                 return
-            image = read_image(path)
-            if image is None:
+            lazy = open_lazy(path)
+            image = read_image(path) if lazy is None else None
+            if lazy is None and image is None:
                 self.stats.skipped_files += 1
                 log.warning("skipping unreadable image %s", path)
                 continue
             index = self._index_of(position, path)
             self.path_at[index] = path
             self.stats.frames_decoded += 1
-            yield Frame(image=image, index=index, timestamp=index / fps, source_id=self.source_id)
+            if lazy is not None:  # a very large TIFF: windows are read as detection asks
+                yield LargeImageFrame(lazy, index, index / fps, self.source_id)
+            else:
+                assert image is not None
+                yield Frame(image=image, index=index, timestamp=index / fps,
+                            source_id=self.source_id)  # fmt: skip
