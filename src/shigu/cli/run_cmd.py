@@ -124,6 +124,8 @@ def _print_outputs(cfg: Any) -> None:
         ("events also in", sinks.jsonl),
         ("annotated videos in", sinks.video_dir),
         ("heatmaps in", sinks.heatmap_dir),
+        ("tracks and events on the map in", sinks.geojson),
+        ("the map as KML in", sinks.kml),
     ):
         if where:
             console.print(f"{what} {where}", highlight=False)

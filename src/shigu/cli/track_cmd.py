@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -33,10 +33,6 @@ from shigu.detect.factory import load_detector
 from shigu.detect.stream import throughput_plan
 from shigu.sources.open import open_source
 from shigu.track.factory import DEFAULT, PRESETS, create_tracker
-
-if TYPE_CHECKING:
-    from shigu.solutions.aerial.telemetry import Telemetry
-
 from shigu.track.offline import (
     find_mot_sequences,
     load_mot_detections,
@@ -194,7 +190,9 @@ def track(
     check_output_path(mot_txt, (".txt",), "--mot-txt")
     flight, terrain = None, None
     if mapping:
-        flight = _flight_telemetry(source, srt, ground_alt, dem is not None)
+        from shigu.solutions.aerial.mapping import load_flight
+
+        flight = load_flight(source, srt, ground_alt, dem is not None)
         if dem is not None:
             from shigu.solutions.aerial.dem import read_dem
 
@@ -242,32 +240,6 @@ def track(
         raise typer.Exit(130)
     if report.truncated is not None:
         raise report.truncated
-
-
-def _flight_telemetry(
-    source: str, srt: Path | None, ground_alt: float | None, with_dem: bool
-) -> Telemetry:
-    """The flight's telemetry: the SRT file, else the KLV in the video itself."""
-    from shigu.solutions.aerial.telemetry import Telemetry, read_srt
-
-    if srt is not None:
-        return Telemetry(read_srt(srt))
-    from shigu.solutions.aerial.klv import klv_samples, read_klv
-
-    path = Path(source)
-    records = read_klv(path) if path.is_file() else []
-    if not records:
-        raise InputError(
-            f"{source} carries no MISB KLV telemetry, so tracks cannot be placed on the map",
-            "give the drone's flight log with --srt FILE.SRT",
-        )
-    samples = klv_samples(records, ground_alt)
-    if not with_dem and all(s.rel_alt is None for s in samples):
-        raise InputError(
-            f"the KLV in {source} gives no ground height (no frame-centre elevation)",
-            "give --ground-alt METRES (the ground above sea level) or --dem FILE",
-        )
-    return Telemetry(samples)
 
 
 def _tracker_overrides(path: Path | None, **options: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ class GeoTrack:
     track_id: int
     class_name: str
     points: list[tuple[float, float, float, float]] = field(default_factory=list)
+    source: str | None = None  # the camera, when tracks of several are written together
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class GeoEvent:
     latitude: float
     longitude: float
     track_id: int | None = None
+    source: str | None = None
 
 
 def geojson(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> dict[str, Any]:
@@ -54,6 +56,7 @@ def geojson(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> dict
             "type": "Feature", "geometry": geometry,
             "properties": {
                 "kind": "track", "track_id": t.track_id, "class": t.class_name,
+                **({"source": t.source} if t.source is not None else {}),
                 "start": round(t.points[0][0], 3), "end": round(t.points[-1][0], 3),
                 "observations": len(t.points),
                 "error_m": round(float(np.median(errors)), 2) if errors else None,
@@ -65,7 +68,8 @@ def geojson(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> dict
             "geometry": {"type": "Point",
                          "coordinates": [round(e.longitude, 7), round(e.latitude, 7)]},
             "properties": {"kind": "event", "type": e.type, "time": round(e.time, 3),
-                           "track_id": e.track_id},
+                           "track_id": e.track_id,
+                           **({"source": e.source} if e.source is not None else {})},
         })  # fmt: skip
     return {"type": "FeatureCollection", "features": features}
 
@@ -87,13 +91,14 @@ def kml(tracks: Sequence[GeoTrack], events: Sequence[GeoEvent] = ()) -> str:
             else f"<LineString><tessellate>1</tessellate><coordinates>{coords}</coordinates>"
             "</LineString>"
         )
-        name = escape(f"{t.class_name} {t.track_id}")
+        name = escape(f"{t.source + ' ' if t.source else ''}{t.class_name} {t.track_id}")
         span = f"{t.points[0][0]:.3f}-{t.points[-1][0]:.3f} s"
         marks.append(f"<Placemark><name>{name}</name><description>{span}</description>"
                      f"{shape}</Placemark>")  # fmt: skip
     for e in events:
         marks.append(
-            f"<Placemark><name>{escape(e.type)}</name><description>{e.time:.3f} s"
+            f"<Placemark><name>{escape(e.type)}</name><description>"
+            f"{escape(e.source + ' ') if e.source else ''}{e.time:.3f} s"
             f"</description><Point><coordinates>{e.longitude:.7f},{e.latitude:.7f},0"
             "</coordinates></Point></Placemark>"
         )

@@ -123,6 +123,10 @@ def check_config(cfg: Config, probe: bool = False, sources: bool = True) -> list
             path = Path(source.uri.removeprefix("images:").removeprefix("file://"))
             if not path.exists():
                 problems.append(f"sources[{i}].uri: {source.uri} does not exist")
+        t = source.telemetry
+        for key, value in (("srt", t.srt if t else None), ("dem", t.dem if t else None)):
+            if value and not Path(value).is_file():
+                problems.append(f"sources[{i}].telemetry.{key}: {value} does not exist")
     if probe and not problems:
         problems += _probe(cfg)
     return problems

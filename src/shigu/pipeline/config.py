@@ -49,6 +49,29 @@ class SourceConfig(Strict):
     detector: DetectorConfig | None = Field(
         None, description="this source's own detector (default: the pipeline's)"
     )
+    telemetry: TelemetryConfig | None = Field(
+        None, description="a drone's flight telemetry: tracks and events on the map"
+    )
+
+
+class TelemetryConfig(Strict):
+    """Where the camera was: a DJI SRT file, or MISB ST 0601 KLV in the video (``klv``)."""
+
+    srt: str | None = Field(None, description="DJI .SRT beside the video")
+    klv: bool = Field(False, description="read MISB ST 0601 KLV from the video's data stream")
+    hfov: float | None = Field(
+        None, gt=0, lt=180, description="horizontal field of view, degrees (default: KLV's, 82)"
+    )
+    dem: str | None = Field(None, description="terrain heights: GeoTIFF or ESRI .asc")
+    ground_alt: float | None = Field(
+        None, description="KLV: the ground's height above sea level, metres"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TelemetryConfig:
+        if (self.srt is None) == (not self.klv):
+            raise ValueError("give telemetry either srt: FILE.SRT or klv: true")
+        return self
 
 
 class Calibration(Strict):
@@ -277,6 +300,10 @@ class SinksConfig(Strict):
     mqtt: MqttSink | None = None
     video_dir: str | None = Field(None, description="annotated MP4 per source in this folder")
     heatmap_dir: str | None = Field(None, description="heatmap PNG per source in this folder")
+    geojson: str | None = Field(
+        None, description="tracks and events of sources with telemetry, as GeoJSON"
+    )
+    kml: str | None = Field(None, description="the same as KML")
 
 
 class MetricsConfig(Strict):
@@ -426,6 +453,10 @@ def load_config(path: str | Path) -> Config:
     base = p.resolve().parent
     for source in cfg.sources:
         source.uri = resolve_input(source.uri, base)
+        if source.telemetry is not None:
+            t = source.telemetry
+            t.srt = resolve_input(t.srt, base) if t.srt else t.srt
+            t.dem = resolve_input(t.dem, base) if t.dem else t.dem
     det = cfg.pipeline.detector
     if det.model.endswith(".onnx"):
         det.model = resolve_input(det.model, base)

@@ -27,7 +27,7 @@ from shigu.analytics import LineSpec, SceneAnalytics, ZoneSpec
 from shigu.analytics.motion import MotionDetector
 from shigu.annotate import BoxAnnotator, TraceAnnotator, draw_scene, draw_skeletons
 from shigu.core.detections import Detections
-from shigu.core.errors import ConfigError, SourceError
+from shigu.core.errors import ConfigError, ShiguError, SourceError
 from shigu.core.events import Event, EventEnd
 from shigu.core.frame import Frame
 from shigu.detect import load_detector
@@ -73,6 +73,20 @@ class SourceState:
     detector: Detector | None = None
     boxes: BoxAnnotator | None = None
     last_found: Detections | None = None  # the last detector output (reused on still frames)
+    mapper: Any = None  # TrackMapper: ground positions from the source's flight telemetry
+    geo_events: list[Any] = field(default_factory=list)  # GeoEvent per event placed on the map
+
+
+def _flight_mapper(sc: SourceConfig, labels: tuple[str, ...]) -> Any:
+    """The source's TrackMapper from its ``telemetry`` settings (SRT or the video's KLV)."""
+    from shigu.solutions.aerial.dem import read_dem
+    from shigu.solutions.aerial.mapping import TrackMapper, load_flight
+
+    t = sc.telemetry
+    assert t is not None
+    flight = load_flight(sc.uri, t.srt, t.ground_alt, t.dem is not None)
+    terrain = read_dem(Path(t.dem)) if t.dem else None
+    return TrackMapper(flight, t.hfov, labels, terrain)
 
 
 def _check_zone_bounds(cfg: Config, source_id: str, width: int, height: int) -> None:
@@ -199,6 +213,14 @@ class Pipeline:
     def _open_source(self, sc: SourceConfig, cfg: Config, start: bool = False) -> bool:
         """Open one source and its tracker and analytics; False (and an error) if it fails."""
         detector = self._detector_for(cfg.detector_for(sc.id))
+        mapper = None
+        if sc.telemetry is not None:
+            try:
+                mapper = _flight_mapper(sc, detector.labels)
+            except ShiguError as exc:  # this source cannot start; the others can
+                self.errors[sc.id] = exc.one_line()
+                log.warning("source %s: %s", sc.id, self.errors[sc.id])
+                return False
         motion_cfg = cfg.motion_for(sc.id)
         gate: list[MotionDetector] = []  # made once the frame size is known
         can_crop: list[bool] = []  # whether crops can ever be chosen for this frame size
@@ -268,7 +290,7 @@ class Pipeline:
                 overrides["lost_buffer"] = tr.lost_buffer
             tracker = create_tracker(tr.type, fps, cmc=tr.cmc, reid=tr.reid, **overrides)
         scene = self._scene(sc.id, cfg, (info.width, info.height), detector.labels)
-        state = SourceState(runner, tracker, scene, fps, detector=detector)
+        state = SourceState(runner, tracker, scene, fps, detector=detector, mapper=mapper)
         state.boxes = BoxAnnotator(detector.labels)
         if cfg.media.clips:
             state.clips = ClipRecorder(fps, cfg.media.pre_seconds, cfg.media.post_seconds)
@@ -603,7 +625,11 @@ class Pipeline:
         if st.clips is not None:
             for job in st.clips.push(frame.image):
                 self._save_clip(job, st.fps)
+        if st.mapper is not None:
+            st.mapper(frame, dets)
         for event in item.events:
+            if st.mapper is not None and isinstance(event, Event):
+                self._place(event, st)
             self._handle(event, frame.image, st)
         if self._on_frame is not None:
             self._on_frame(frame.source_id, frame.image, dets)
@@ -647,6 +673,19 @@ class Pipeline:
         else:
             item.id = self._ids.pop(item.id, item.id)
 
+    def _place(self, event: Event, st: SourceState) -> None:
+        """An event on the map: where its track stands on the ground (latitude and longitude
+        go into the event's attributes, so the store and every sink have them)."""
+        from shigu.io.geo import GeoEvent
+
+        point = st.mapper.last_point(event.track_id) if event.track_id is not None else None
+        if point is None:
+            return
+        lat, lon = point
+        event.attributes = {**event.attributes, "latitude": round(lat, 7),
+                            "longitude": round(lon, 7)}  # fmt: skip
+        st.geo_events.append(GeoEvent(event.type, event.start, lat, lon, event.track_id))
+
     def _handle(self, item: Event | EventEnd, image: np.ndarray, st: SourceState) -> None:
         if self._salt is not None:
             self._stable_id(item)
@@ -673,6 +712,29 @@ class Pipeline:
             sink.handle(item)
         if self._on_item is not None:
             self._on_item(item)
+
+    def _write_map(self) -> None:
+        """GeoJSON / KML of every mapped source's tracks and events (``sinks.geojson/kml``)."""
+        from dataclasses import replace
+
+        from shigu.io.geo import write_geojson, write_kml
+
+        sinks = self.config.sinks
+        mapped = [(sid, st) for sid, st in self.states.items() if st.mapper is not None]
+        if not mapped or not (sinks.geojson or sinks.kml):
+            return
+        tracks = [replace(t, source=sid) for sid, st in mapped
+                  for t in sorted(st.mapper.tracks.values(), key=lambda t: t.track_id)]  # fmt: skip
+        events = [replace(e, source=sid) for sid, st in mapped for e in st.geo_events]
+        try:
+            if sinks.geojson:
+                write_geojson(Path(sinks.geojson), tracks, events)
+                self.written["geojson"] = sinks.geojson
+            if sinks.kml:
+                write_kml(Path(sinks.kml), tracks, events)
+                self.written["kml"] = sinks.kml
+        except OSError as exc:  # the events are in the store already; say what was not written
+            log.warning("writing the map: %s", exc)
 
     def _save_clip(self, job: Any, fps: float) -> None:
         rel = write_clip(self.media, job, fps)
@@ -708,6 +770,7 @@ class Pipeline:
                 st.scene.heatmap.save(Path(hdir) / f"{st.runner.source_id}.png")
             self.metrics.decoded.labels(st.runner.source_id).inc(st.runner.decoded)
             self.metrics.dropped.labels(st.runner.source_id).inc(st.runner.dropped)
+        self._write_map()
         self.graph.close()
         for out in self.outputs:
             try:

@@ -20,6 +20,33 @@ from shigu.solutions.aerial.telemetry import Telemetry, TelemetrySample
 DEFAULT_HFOV = 82.0  # most DJI wide cameras
 
 
+def load_flight(
+    source: str, srt: Path | str | None, ground_alt: float | None, with_dem: bool
+) -> Telemetry:
+    """A flight's telemetry: the DJI SRT file, else the MISB KLV in the video itself."""
+    from shigu.solutions.aerial.telemetry import read_srt
+
+    if srt is not None:
+        return Telemetry(read_srt(Path(srt)))
+    from shigu.solutions.aerial.klv import klv_samples, read_klv
+
+    path = Path(source)
+    records = read_klv(path) if path.is_file() else []
+    if not records:
+        raise InputError(
+            f"{source} carries no MISB KLV telemetry, so tracks cannot be placed on the map",
+            "give the drone's flight log as an SRT (--srt FILE.SRT, or telemetry.srt in a config)",
+        )
+    samples = klv_samples(records, ground_alt)
+    if not with_dem and all(s.rel_alt is None for s in samples):
+        raise InputError(
+            f"the KLV in {source} gives no ground height (no frame-centre elevation)",
+            "give the ground's height above sea level (--ground-alt / telemetry.ground_alt) "
+            "or a DEM",
+        )
+    return Telemetry(samples)
+
+
 def pose_of(sample: TelemetrySample, dem: Dem | None = None) -> CameraPose:
     """The camera pose of a telemetry sample (gimbal angles; straight down when absent).
     Over a DEM the camera's height above sea level (``abs_alt``) places it."""
@@ -87,6 +114,14 @@ class TrackMapper:
             name = self.labels[cls] if 0 <= cls < len(self.labels) else str(cls)
             track = self.tracks.setdefault(tid, GeoTrack(tid, name))
             track.points.append((frame.timestamp, float(lat), float(lon), float(err)))
+
+    def last_point(self, track_id: int) -> tuple[float, float] | None:
+        """The latest ground position of a track (latitude, longitude), if it has one."""
+        track = self.tracks.get(track_id)
+        if track is None or not track.points:
+            return None
+        _, lat, lon, _ = track.points[-1]
+        return lat, lon
 
     def write(self, geojson: Path | None, kml: Path | None) -> dict[str, str]:
         tracks = sorted(self.tracks.values(), key=lambda t: t.track_id)
