@@ -57,29 +57,24 @@ _LUMA_FORMATS = frozenset(
 )
 
 
-class DecodedFrame(Frame):
-    """A frame straight from the decoder whose BGR pixels are made on first use.
+class LazyFrame(Frame):
+    """A frame whose BGR pixels are made on first use (``_make_image``) and then kept; width,
+    height and shape come from ``_size`` (width, height) without making them."""
 
-    On a still frame the motion gate needs only luma and, unless clips, snapshots or an
-    annotated video ask for it, nobody looks at the colour picture: the conversion (about a
-    third of a frame's decode cost) is then never paid. Reading ``image`` converts once.
-    """
+    __slots__ = ("_size",)
+    _size: tuple[int, int]
 
-    __slots__ = ("_picture", "_size")
-
-    def __init__(self, picture: Any, index: int, timestamp: float, source_id: str = "0") -> None:
-        self._picture = picture  # an av.VideoFrame, kept (its planes are reference-counted)
-        self._size = (int(picture.width), int(picture.height))
-        self.index, self.timestamp, self.source_id = index, timestamp, source_id
+    def _make_image(self) -> np.ndarray:
+        raise NotImplementedError  # each lazy frame says where its pixels come from
 
     @property
     def image(self) -> np.ndarray:
         try:
             return _IMAGE.__get__(self)  # type: ignore[no-any-return]
         except AttributeError:
-            pixels = self._picture.to_ndarray(format="bgr24")
-            _IMAGE.__set__(self, pixels)  # two threads converting at once both get pixels
-            return pixels  # type: ignore[no-any-return]
+            pixels = self._make_image()
+            _IMAGE.__set__(self, pixels)  # two threads making them at once both get pixels
+            return pixels
 
     @image.setter
     def image(self, value: np.ndarray) -> None:
@@ -87,15 +82,35 @@ class DecodedFrame(Frame):
 
     @property
     def width(self) -> int:
-        return self._size[0]
+        return int(self._size[0])
 
     @property
     def height(self) -> int:
-        return self._size[1]
+        return int(self._size[1])
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self._size[1], self._size[0]
+        return int(self._size[1]), int(self._size[0])
+
+
+class DecodedFrame(LazyFrame):
+    """A frame straight from the decoder whose BGR pixels are made on first use.
+
+    On a still frame the motion gate needs only luma and, unless clips, snapshots or an
+    annotated video ask for it, nobody looks at the colour picture: the conversion (about a
+    third of a frame's decode cost) is then never paid. Reading ``image`` converts once.
+    """
+
+    __slots__ = ("_picture",)
+
+    def __init__(self, picture: Any, index: int, timestamp: float, source_id: str = "0") -> None:
+        self._picture = picture  # an av.VideoFrame, kept (its planes are reference-counted)
+        self._size = (int(picture.width), int(picture.height))
+        self.index, self.timestamp, self.source_id = index, timestamp, source_id
+
+    def _make_image(self) -> np.ndarray:
+        pixels: np.ndarray = self._picture.to_ndarray(format="bgr24")
+        return pixels
 
     def luma(self) -> np.ndarray | None:
         picture = self._picture

@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from shigu.core.frame import Frame
+from shigu.core.frame import LazyFrame
 
 LAZY_PIXELS = 50_000_000  # images above this many pixels are read lazily where possible
 
@@ -162,7 +162,7 @@ def open_lazy(path: Path) -> TiffWindows | None:
     return reader
 
 
-class LargeImageFrame(Frame):
+class LargeImageFrame(LazyFrame):
     """A frame whose pixels stay in the file: detection reads windows (``pixels()``),
     and ``image`` reads the whole picture only if an output asks for it."""
 
@@ -170,35 +170,11 @@ class LargeImageFrame(Frame):
 
     def __init__(self, reader: TiffWindows, index: int, timestamp: float, source_id: str) -> None:
         self._reader = reader
+        self._size = (reader.shape[1], reader.shape[0])
         self.index, self.timestamp, self.source_id = index, timestamp, source_id
 
-    @property
-    def image(self) -> np.ndarray:
-        try:
-            return _IMAGE.__get__(self)  # type: ignore[no-any-return]
-        except AttributeError:
-            pixels = self._reader.read()
-            _IMAGE.__set__(self, pixels)
-            return pixels
-
-    @image.setter
-    def image(self, value: np.ndarray) -> None:
-        _IMAGE.__set__(self, value)
-
-    @property
-    def width(self) -> int:
-        return self._reader.shape[1]
-
-    @property
-    def height(self) -> int:
-        return self._reader.shape[0]
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self._reader.shape[0], self._reader.shape[1]
+    def _make_image(self) -> np.ndarray:
+        return self._reader.read()
 
     def pixels(self) -> Any:
         return self._reader
-
-
-_IMAGE = Frame.__dict__["image"]
