@@ -62,6 +62,7 @@ def _register() -> None:
         "batch",
         "pcd",
         "pose",
+        "plates",
         "doctor",
     ):
         try:

@@ -51,6 +51,8 @@ _KAZ_MOT = (
     "16cf07242fc295317201419bc76c236705655171/"
 )
 
+_HYPERLPR = "https://raw.githubusercontent.com/szad670401/HyperLPR/master/resource/models/onnx/"
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
@@ -175,6 +177,42 @@ MODELS: dict[str, ModelSpec] = {
             labels="plate",
             description="Chinese licence plate CRNN (characters + colour)",
             size_bytes=788330,
+        ),
+        ModelSpec(
+            name="plate-detect-320",
+            format="plate-yolo5face",
+            filename="y5fu_320x_sim.onnx",
+            urls=(_HYPERLPR + "y5fu_320x_sim.onnx",),
+            sha256="2a985dc63a5cc947ec36d18503d6fc0fd54525b9dba17f2fe29a71e86b44456d",
+            licence="Apache-2.0 (HyperLPR3)",
+            input_size=(320, 320),
+            labels="plate",
+            description="HyperLPR3 plate detector: box, 4 corners, single/double row (320)",
+            size_bytes=2343161,
+        ),
+        ModelSpec(
+            name="plate-detect-640",
+            format="plate-yolo5face",
+            filename="y5fu_640x_sim.onnx",
+            urls=(_HYPERLPR + "y5fu_640x_sim.onnx",),
+            sha256="0306de937471b87f56eb3f5620815e7e7058f8ab7428e0734fc64627cc4d716c",
+            licence="Apache-2.0 (HyperLPR3)",
+            input_size=(640, 640),
+            labels="plate",
+            description="HyperLPR3 plate detector at 640, for small plates",
+            size_bytes=3930791,
+        ),
+        ModelSpec(
+            name="plate-color-cls",
+            format="plate-cls",
+            filename="litemodel_cls_96x_r1.onnx",
+            urls=(_HYPERLPR + "litemodel_cls_96x_r1.onnx",),
+            sha256="fe123688d3bf08b9ef029fcd57f3ac4644ac2e5ef8b9e7a676aacd5fad152142",
+            licence="Apache-2.0 (HyperLPR3)",
+            input_size=(96, 96),
+            labels="plate",
+            description="HyperLPR3 plate colour classifier (blue, green, yellow)",
+            size_bytes=1604473,
         ),
         ModelSpec(
             name="movenet-lightning",

@@ -1,0 +1,1 @@
+"""Intelligent connected vehicles: licence plates, roadside perception messages."""
