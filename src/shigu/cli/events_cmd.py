@@ -68,6 +68,7 @@ def _filter(**kw: Any) -> Any:
         zone=kw["zone"],
         line=kw["line"],
         class_name=kw["class_name"],
+        plate=kw.get("plate"),
         limit=kw.get("limit"),
     )
 
@@ -79,11 +80,18 @@ TYPE = typer.Option(None, "--type", help="Only this event type (intrusion, line_
 ZONE = typer.Option(None, "--zone", help="Only this zone id.")
 LINE = typer.Option(None, "--line", help="Only this line id.")
 CLASS = typer.Option(None, "--class", help="Only this object class (person, car, …).")
+PLATE = typer.Option(
+    None,
+    "--plate",
+    help="Events about this licence plate: 皖A12345 exact, '皖A1*' prefix, '~皖A12345' "
+    "also one character off (a misread, missed or extra character).",
+)
 
 
 @app.command(
     "list",
-    help="List events, oldest first.\n\nExample: shigu events list --type intrusion --since 2h",
+    help="List events, oldest first.\n\nExample: shigu events list --type intrusion --since 2h"
+    "\n\nshigu events list --plate '~皖A12345'",
 )
 def list_events(
     db: str | None = DB_OPTION,
@@ -95,6 +103,7 @@ def list_events(
     zone: str | None = ZONE,
     line: str | None = LINE,
     class_name: str | None = CLASS,
+    plate: str | None = PLATE,
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many (newest kept)."),
 ) -> None:
     store = _open_store(db, config)
@@ -150,6 +159,7 @@ def export(
     zone: str | None = ZONE,
     line: str | None = LINE,
     class_name: str | None = CLASS,
+    plate: str | None = PLATE,
 ) -> None:
     check_output_path(out, (".csv", ".jsonl"), "export file")
     store = _open_store(db, config)

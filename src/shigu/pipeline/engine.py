@@ -612,7 +612,10 @@ class Pipeline:
             self.metrics.stage.labels("secondary").observe((time.perf_counter() - t0) / len(items))
         for item, st in work:
             t1 = time.perf_counter()
-            item.events = st.scene.update(item.frame.timestamp, item.frame.index, item.detections)
+            # the stages' events (a plate read) first, then the rules'
+            item.events = [*item.events,
+                           *st.scene.update(item.frame.timestamp, item.frame.index,
+                                            item.detections)]  # fmt: skip
             self.metrics.stage.labels("analytics").observe(time.perf_counter() - t1)
         if self.graph.post:
             self.graph.run_post(items)
@@ -756,8 +759,9 @@ class Pipeline:
     # ------------------------------------------------------------------ end
     def _finish(self) -> dict[str, Any]:
         self.seconds = time.perf_counter() - self.started_at if self.started_at else 0.0
-        for st in self.states.values():
-            for item in st.scene.finish():
+        for sid, st in self.states.items():
+            owed = [e for stage in self.graph.stages for e in stage.finish(sid)]
+            for item in [*owed, *st.scene.finish()]:
                 self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
             if st.clips is not None:
                 for job in st.clips.flush():

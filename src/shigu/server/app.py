@@ -442,6 +442,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         zone: str | None,
         line: str | None,
         class_name: str | None,
+        plate: str | None = None,
     ) -> EventFilter:
         def aware(t: datetime | None) -> datetime | None:
             return t if t is None or t.tzinfo else t.replace(tzinfo=UTC)
@@ -450,8 +451,9 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         if s is not None and u is not None and s > u:
             raise HTTPException(400, "since is after until")
         return EventFilter(
-            since=s, until=u, source=source, type=type, zone=zone, line=line, class_name=class_name
-        )
+            since=s, until=u, source=source, type=type, zone=zone, line=line,
+            class_name=class_name, plate=plate,
+        )  # fmt: skip
 
     async def event_filter(
         since: datetime | None = None,
@@ -461,9 +463,12 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         zone: str | None = Query(None, max_length=128),
         line: str | None = Query(None, max_length=128),
         class_name: str | None = Query(None, max_length=64),
+        plate: str | None = Query(
+            None, max_length=17, description="plate: exact, PREFIX* or ~PLATE (one edit away)"
+        ),
     ) -> EventFilter:
         """The filter query parameters every event route takes (async: no thread hand-over)."""
-        return _filter(since, until, source, type, zone, line, class_name)
+        return _filter(since, until, source, type, zone, line, class_name, plate)
 
     Filter = Annotated[EventFilter, Depends(event_filter)]
 

@@ -75,5 +75,10 @@ class Stage:
         """What this stage knows about a track, for the events the track raises."""
         return {}
 
+    def finish(self, source_id: str) -> list[Event | EventEnd]:
+        """Events the stage still owes a source at the end of the run (a track's plate not
+        decided yet); handled like the rules' own."""
+        return []
+
     def close(self) -> None:
         """Release models and files at the end of the run."""

@@ -22,9 +22,16 @@ from shigu.stages.base import Stage
 ENTRY_POINT_GROUP = "shigu.stages"
 
 
+BUILT_IN = {"plates": ("shigu.solutions.vehicles.stage", "PlateStage")}
+
+
 def available_stages() -> dict[str, type[Stage]]:
-    """Stage classes by name: the installed plugins' (entry points)."""
-    found = plugins(ENTRY_POINT_GROUP, Stage)
+    """Stage classes by name: Shigu's own (``plates``) and the installed plugins'."""
+    import importlib
+
+    found = {name: getattr(importlib.import_module(module), cls)
+             for name, (module, cls) in BUILT_IN.items()}  # fmt: skip
+    found.update(plugins(ENTRY_POINT_GROUP, Stage))
     for name, cls in found.items():
         if cls.kind not in ("pre", "secondary", "post"):
             raise ConfigError(f"stage plugin {name!r} has unknown kind {cls.kind!r}")

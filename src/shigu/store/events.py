@@ -39,8 +39,49 @@ class EventFilter:
     line: str | None = None
     class_name: str | None = None
     run_id: str | None = None
+    plate: str | None = None  # exact; "X*" prefix; "~X" one edit away (see plate_matches)
     limit: int | None = None
     offset: int = 0
+
+
+def _edits_within_one(a: str, b: str) -> bool:
+    """Whether ``b`` is ``a`` with at most one character changed, added or removed."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def one_edit_away(plate: str) -> set[str]:
+    """Every plate string at most one character change, insertion or deletion from
+    ``plate`` over the plate alphabet (about 1,200 for a 7-character plate)."""
+    from shigu.solutions.vehicles.grammar import DIGITS, LETTERS, PROVINCES
+
+    alphabet = PROVINCES + LETTERS + DIGITS + "学警港澳挂领使"
+    out = {plate}
+    for i in range(len(plate) + 1):
+        if i < len(plate):
+            out.add(plate[:i] + plate[i + 1 :])
+        for ch in alphabet:
+            out.add(plate[:i] + ch + plate[i:])
+            if i < len(plate):
+                out.add(plate[:i] + ch + plate[i + 1 :])
+    out.discard("")
+    return out
+
+
+def plate_matches(pattern: str, plate: str | None) -> bool:
+    """A plate search: ``皖A12345`` exact, ``皖A1*`` prefix, ``~皖A12345`` one edit away
+    (a character misread, missed or doubled, the usual reading errors)."""
+    if plate is None:
+        return False
+    if pattern.startswith("~"):
+        return _edits_within_one(pattern[1:], plate)
+    if pattern.endswith("*"):
+        return plate.startswith(pattern[:-1])
+    return plate == pattern
 
 
 def _utc(when: datetime) -> datetime:
@@ -145,6 +186,11 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def _plate_of(ev: Event) -> str | None:
+    plate = ev.attributes.get("plate") if ev.attributes else None
+    return str(plate)[:16] if plate else None
+
+
 def _to_event(row: EventRow) -> Event:
     wall = row.wall_time if row.wall_time.tzinfo else row.wall_time.replace(tzinfo=UTC)
     return Event(
@@ -206,6 +252,7 @@ class EventStore:
             confidence=ev.confidence,
             frame_index=ev.frame_index,
             box=None if ev.box is None else [float(v) for v in ev.box],
+            plate=_plate_of(ev),
             attributes=ev.attributes,
             snapshot=ev.snapshot,
             snapshot_crop=ev.snapshot_crop,
@@ -279,6 +326,15 @@ class EventStore:
         ):
             if value is not None:
                 stmt = stmt.where(col == value)
+        if f.plate is not None:
+            p = f.plate
+            if p.startswith("~"):  # every string one edit away, looked up in the index
+                stmt = stmt.where(EventRow.plate.in_(sorted(one_edit_away(p[1:]))))
+            elif p.endswith("*"):
+                prefix = p[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                stmt = stmt.where(EventRow.plate.like(prefix + "%", escape="\\"))
+            else:
+                stmt = stmt.where(EventRow.plate == p)
         if f.since is not None:
             stmt = stmt.where(EventRow.wall_time >= _utc(f.since))
         if f.until is not None:

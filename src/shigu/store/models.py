@@ -29,6 +29,7 @@ class EventRow(Base):
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     frame_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     box: Mapped[list[float] | None] = mapped_column(JSON, nullable=True)
+    plate: Mapped[str | None] = mapped_column(String(16), nullable=True)  # attributes' plate
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     snapshot: Mapped[str | None] = mapped_column(Text, nullable=True)
     snapshot_crop: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -41,6 +42,7 @@ class EventRow(Base):
         Index("ix_events_wall_time", "wall_time"),
         Index("ix_events_source_type", "source", "type"),
         Index("ix_events_source_wall_id", "source", "wall_time", "id"),
+        Index("ix_events_plate", "plate"),
     )
 
 
