@@ -79,11 +79,19 @@ class Calibration(Strict):
 
     image: list[Point] = Field(min_length=4)
     world: list[Point] = Field(min_length=4)
+    geo: list[Point] | None = Field(
+        None, description="the same points' [latitude, longitude] (WGS-84), for roadside messages"
+    )
 
     @model_validator(mode="after")
     def _same_length(self) -> Calibration:
         if len(self.image) != len(self.world):
             raise ValueError("image and world need the same number of points")
+        if self.geo is not None:
+            if len(self.geo) != len(self.world):
+                raise ValueError("geo needs one [latitude, longitude] per world point")
+            if any(not (-90 <= a <= 90 and -180 <= b <= 180) for a, b in self.geo):
+                raise ValueError("geo points are [latitude, longitude] in degrees")
         return self
 
 
@@ -294,10 +302,28 @@ class MqttSink(Strict):
     client_id: str | None = None
 
 
+class RoadsideSink(Strict):
+    """Roadside safety (RSM) and information (RSI) messages over MQTT (docs/vehicles.md)."""
+
+    host: str = "127.0.0.1"
+    port: int = 1883
+    topic_prefix: str = "v2x"
+    rsu_id: str = Field("shigu-rsu", pattern=r"^[A-Za-z0-9_.-]+$")
+    rate_hz: float = Field(10.0, gt=0, le=50, description="RSMs per second of media time")
+    flow_seconds: float = Field(60.0, gt=0, description="lane counts every this many seconds")
+    qos: int = Field(0, ge=0, le=2)
+    username: str | None = None
+    password: str | None = None
+    client_id: str | None = None
+
+
 class SinksConfig(Strict):
     jsonl: str | None = None
     webhook: WebhookSink | None = None
     mqtt: MqttSink | None = None
+    roadside: RoadsideSink | None = Field(
+        None, description="RSM/RSI roadside messages of calibrated sources over MQTT"
+    )
     video_dir: str | None = Field(None, description="annotated MP4 per source in this folder")
     heatmap_dir: str | None = Field(None, description="heatmap PNG per source in this folder")
     geojson: str | None = Field(

@@ -176,6 +176,7 @@ class Pipeline:
             config.media.jpeg_quality,
         )
         self.sinks: list[Sink] = []
+        self.roadside: Any = None  # RoadsidePublisher when sinks.roadside is set
         self.states: dict[str, SourceState] = {}
         self.run_id: str | None = None
         self.started_at = 0.0
@@ -433,6 +434,22 @@ class Pipeline:
             self.sinks.append(
                 MqttSink(m.host, m.port, m.topic_prefix, m.username, m.password, m.client_id)
             )
+        if s.roadside:
+            from shigu.core.geometry import homography
+            from shigu.solutions.vehicles.roadside import GeoFrame, RoadsidePublisher
+
+            calibrated = {
+                sc.id: (homography(sc.calibration.image, sc.calibration.world),
+                        GeoFrame(sc.calibration.world, sc.calibration.geo)
+                        if sc.calibration.geo else None)
+                for sc in self.config.sources if sc.calibration is not None
+            }  # fmt: skip
+            if not calibrated:
+                raise ConfigError(
+                    "sinks.roadside needs a source calibrated to the road",
+                    "give sources[].calibration (image and world points, optionally geo)",
+                )
+            self.roadside = RoadsidePublisher(s.roadside, calibrated)
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
@@ -634,6 +651,9 @@ class Pipeline:
             if st.mapper is not None and isinstance(event, Event):
                 self._place(event, st)
             self._handle(event, frame.image, st)
+        if self.roadside is not None:
+            seen = [m for m in st.scene.book.tracks.values() if m.last_seen == frame.timestamp]
+            self.roadside.frame(frame.source_id, frame.timestamp, seen, st.scene.lines)
         if self._on_frame is not None:
             self._on_frame(frame.source_id, frame.image, dets)
         if self.outputs:
@@ -713,6 +733,9 @@ class Pipeline:
             self.store.close_event(item)
         for sink in self.sinks:
             sink.handle(item)
+        if self.roadside is not None and isinstance(item, Event):
+            mem = st.scene.book.tracks.get(item.track_id) if item.track_id is not None else None
+            self.roadside.event(item, mem.world[-1] if mem is not None and mem.world else None)
         if self._on_item is not None:
             self._on_item(item)
 
@@ -775,6 +798,11 @@ class Pipeline:
             self.metrics.decoded.labels(st.runner.source_id).inc(st.runner.decoded)
             self.metrics.dropped.labels(st.runner.source_id).inc(st.runner.dropped)
         self._write_map()
+        if self.roadside is not None:
+            for sid, st in self.states.items():
+                if st.scene.lines:
+                    self.roadside.flow(sid, st.scene.last_time, st.scene.lines)
+            self.roadside.close()
         self.graph.close()
         for out in self.outputs:
             try:
