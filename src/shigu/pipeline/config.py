@@ -311,6 +311,7 @@ class RoadsideSink(Strict):
     rsu_id: str = Field("shigu-rsu", pattern=r"^[A-Za-z0-9_.-]+$")
     rate_hz: float = Field(10.0, gt=0, le=50, description="RSMs per second of media time")
     flow_seconds: float = Field(60.0, gt=0, description="lane counts every this many seconds")
+    queue_kmh: float = Field(5.0, gt=0, description="vehicles slower than this are queuing")
     qos: int = Field(0, ge=0, le=2)
     username: str | None = None
     password: str | None = None

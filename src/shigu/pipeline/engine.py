@@ -653,7 +653,7 @@ class Pipeline:
             self._handle(event, frame.image, st)
         if self.roadside is not None:
             seen = [m for m in st.scene.book.tracks.values() if m.last_seen == frame.timestamp]
-            self.roadside.frame(frame.source_id, frame.timestamp, seen, st.scene.lines)
+            self.roadside.frame(frame.source_id, frame.timestamp, seen, st.scene)
         if self._on_frame is not None:
             self._on_frame(frame.source_id, frame.image, dets)
         if self.outputs:
@@ -800,8 +800,8 @@ class Pipeline:
         self._write_map()
         if self.roadside is not None:
             for sid, st in self.states.items():
-                if st.scene.lines:
-                    self.roadside.flow(sid, st.scene.last_time, st.scene.lines)
+                if st.scene.lines or st.scene.zones:
+                    self.roadside.flow(sid, st.scene.last_time, st.scene)
             self.roadside.close()
         self.graph.close()
         for out in self.outputs:

@@ -90,6 +90,7 @@ def test_run_publishes_rsm_and_rsi_over_mosquitto(
     flows = [m for m in rsi if m.get("flow")]
     assert flows and flows[-1]["flow"][0]["lane"] == "count"
     assert flows[-1]["flow"][0]["in"] + flows[-1]["flow"][0]["out"] > 0
+    assert {q["zone"] for q in flows[-1]["queues"]} == {"road", "near-lanes"}
     events = [e for m in rsi for e in m["events"]]
     assert any(e["shigu_type"] == "line_crossing" and "lat" in e for e in events)
 

@@ -176,7 +176,7 @@ class RoadsidePublisher:
         return {"msgType": kind.upper(), "version": 1, "rsuId": self.cfg.rsu_id,
                 "source": source, "mediaTime": round(time_s, 3), "timestamp": now}  # fmt: skip
 
-    def frame(self, source: str, time_s: float, seen: list[Any], lines: Sequence[Any]) -> None:
+    def frame(self, source: str, time_s: float, seen: list[Any], scene: Any) -> None:
         """One frame of a calibrated source: an RSM when one is due, and lane counts."""
         calibration = self.calibrations.get(source)
         if calibration is None:
@@ -190,16 +190,38 @@ class RoadsidePublisher:
             message["participants"] = [participant(m, homography, geo) for m in seen if m.world]
             self._publish("rsm", message)
         flow = self._last_flow.get(source)
-        if lines and (flow is None or time_s - flow >= self.cfg.flow_seconds):
+        due = flow is None or time_s - flow >= self.cfg.flow_seconds
+        if (scene.lines or scene.zones) and due:
             self._last_flow[source] = time_s
-            self.flow(source, time_s, lines)
+            self.flow(source, time_s, scene)
 
-    def flow(self, source: str, time_s: float, lines: Sequence[Any]) -> None:
+    def flow(self, source: str, time_s: float, scene: Any) -> None:
+        """Counts per line (lane) since the start, and the queue in each zone now."""
         message = self._header("rsi", source, time_s)
         message["events"] = []
         message["flow"] = [{"lane": ln.line_id, "in": int(ln.counts["in"]),
-                            "out": int(ln.counts["out"])} for ln in lines]  # fmt: skip
+                            "out": int(ln.counts["out"])} for ln in scene.lines]  # fmt: skip
+        message["queues"] = self.queues(scene, time_s)
         self._publish("rsi", message)
+
+    def queues(self, scene: Any, time_s: float) -> list[dict[str, Any]]:
+        """Per zone: the vehicles standing in it (slower than ``queue_kmh``) and the queue's
+        length, from the farthest apart of them plus one vehicle's length."""
+        slow = [m for m in scene.book.tracks.values()
+                if m.last_seen == time_s and m.world and PARTICIPANTS.get(m.class_name) in
+                ("motor_vehicle", "motorcycle")
+                and (m.speed_kmh or 0.0) < self.cfg.queue_kmh]  # fmt: skip
+        out = []
+        for zone in scene.zones:
+            inside = [m for m in slow if scene.areas[zone.id].contains(np.array([m.anchor]))[0]]
+            length = 0.0
+            if inside:
+                xy = np.array([m.world[-1] for m in inside])
+                spread = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1)).max()
+                length = float(spread) + max(TYPICAL_LENGTH_M.get(m.class_name, 4.6)
+                                             for m in inside)  # fmt: skip
+            out.append({"zone": zone.id, "vehicles": len(inside), "length_m": round(length, 1)})
+        return out
 
     def event(self, item: Event | EventEnd, geo_point: tuple[float, float] | None) -> None:
         """A new traffic event of a calibrated source as an RSI (ends are not sent)."""
