@@ -319,3 +319,23 @@ def test_bad_inputs_are_4xx_and_store_nothing(api: Api) -> None:
         assert r.status_code in (400, 404), path
         assert b"root:" not in r.content and not r.content.startswith(b"SQLite")
     assert op.get("/api/sources/ghost").status_code == 404
+
+
+def test_events_found_by_plate(api: Api) -> None:
+    from shigu.core.events import Event
+
+    for i, plate in enumerate(("皖AYL375", "皖AYL376", "京B12345")):
+        api.ctx.store.add(Event(type="plate_read", source="gate", start=float(i), track_id=900 + i,
+                                class_name="car", attributes={"plate": plate}))  # fmt: skip
+    v = api.client("viewer")
+
+    def plates(pattern: str) -> list[str]:
+        items = v.get("/api/events", params={"plate": pattern, "limit": 100}).json()["items"]
+        return sorted(e["attributes"]["plate"] for e in items)
+
+    assert plates("皖AYL375") == ["皖AYL375"]
+    assert plates("皖A*") == ["皖AYL375", "皖AYL376"]
+    assert plates("~皖AYL375") == ["皖AYL375", "皖AYL376"]
+    assert plates("~京B1234") == ["京B12345"]
+    assert plates("沪*") == []
+    assert v.get("/api/events", params={"plate": "x" * 40}).status_code == 422
