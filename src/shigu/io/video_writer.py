@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class VideoWriter:
         self._container: av.container.OutputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
         self._count = 0
+        self._broken = False  # a write failed: the file is abandoned on close
 
     def _open(self, width: int, height: int) -> None:
         options = (
@@ -71,11 +73,19 @@ class VideoWriter:
         w, h = self._stream.width, self._stream.height
         if image.shape[1] != w or image.shape[0] != h:
             image = _fit(image, w, h)
+        if self._broken:
+            raise OSError(f"{self.path}: an earlier write failed")
         frame = av.VideoFrame.from_ndarray(image, format="bgr24")
         frame.pts = self._count
         frame.time_base = 1 / self.fps
-        for packet in self._stream.encode(frame):
-            self._container.mux(packet)
+        try:
+            for packet in self._stream.encode(frame):
+                self._container.mux(packet)
+        except BaseException:
+            # the muxer is in an error state (a full disk): flushing the encoder into it
+            # later crashes FFmpeg (SIGSEGV), so the file is abandoned instead
+            self._broken = True
+            raise
         self._count += 1
 
     @property
@@ -83,14 +93,27 @@ class VideoWriter:
         return self._count
 
     def close(self) -> None:
-        """Flush the encoder and finish the file; safe to call twice."""
+        """Flush the encoder and finish the file; safe to call twice. After a failed write
+        the partial file is closed without flushing and removed (it could not be played)."""
         if self._container is None:
             return
         assert self._stream is not None
-        for packet in self._stream.encode(None):
-            self._container.mux(packet)
-        self._container.close()
-        self._container = None
+        container, self._container = self._container, None
+        if self._broken:
+            with contextlib.suppress(OSError):
+                container.close()
+            self.path.unlink(missing_ok=True)
+            return
+        try:
+            for packet in self._stream.encode(None):
+                container.mux(packet)
+        except BaseException:
+            self._broken = True
+            with contextlib.suppress(OSError):
+                container.close()
+            self.path.unlink(missing_ok=True)
+            raise
+        container.close()
 
     def __enter__(self) -> VideoWriter:
         return self
