@@ -129,7 +129,10 @@ def main() -> None:
     try:
         result = app(args=_fill_optional_values(sys.argv[1:]), standalone_mode=False)
     except ShiguError as exc:
-        console_err.print(f"[bold red]error:[/] {escape(exc.one_line())}", highlight=False)
+        from shigu.core.redact import redact_uri
+
+        line = redact_uri(exc.one_line()) or ""  # a camera's password never reaches the screen
+        console_err.print(f"[bold red]error:[/] {escape(line)}", highlight=False)
         sys.exit(exc.exit_code)
     except _ABORTS:
         console_err.print("aborted")

@@ -29,11 +29,13 @@ console_err = Console(stderr=True, soft_wrap=True)
 
 
 def setup_logging(level: int) -> None:
+    from shigu.core.redact import RedactingFilter
+
     root = logging.getLogger()
     if not any(isinstance(h, RichHandler) for h in root.handlers):
-        root.addHandler(
-            RichHandler(console=console_err, show_path=False, show_time=False, markup=False)
-        )
+        handler = RichHandler(console=console_err, show_path=False, show_time=False, markup=False)
+        handler.addFilter(RedactingFilter())  # camera passwords never reach a log
+        root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -30,6 +30,7 @@ from shigu.core.detections import Detections
 from shigu.core.errors import ConfigError, ShiguError, SourceError
 from shigu.core.events import Event, EventEnd
 from shigu.core.frame import Frame
+from shigu.core.redact import redact_uri
 from shigu.detect import load_detector
 from shigu.detect.base import Detector
 from shigu.detect.letterbox import LetterboxMeta
@@ -400,14 +401,14 @@ class Pipeline:
     def source_status(self, source_id: str) -> dict[str, Any]:
         st = self.states.get(source_id)
         if st is None:
-            return {"connected": False, "error": self.errors.get(source_id)}
+            return {"connected": False, "error": redact_uri(self.errors.get(source_id))}
         elapsed = (st.last_frame_at or 0.0) - (st.first_frame_at or 0.0)
         return {
             "connected": not st.runner.done.is_set(),
             "frames": st.frames,
             "fps": round((st.frames - 1) / elapsed, 2) if elapsed > 0 else 0.0,
             "dropped": st.runner.dropped,
-            "error": st.runner.error,
+            "error": redact_uri(st.runner.error),
             "width": st.runner.info.width if st.runner.info else None,
             "height": st.runner.info.height if st.runner.info else None,
         }
@@ -838,7 +839,7 @@ class Pipeline:
                 "dropped": r.dropped,
                 "reconnects": stats.reconnects if stats is not None else 0,
                 "decode_errors": stats.decode_errors if stats is not None else 0,
-                "error": r.error,
+                "error": redact_uri(r.error),
                 "live": r.live,
             }
             if r.gate is not None:
@@ -853,7 +854,7 @@ class Pipeline:
             for k, v in st.events.items():
                 events[k] = events.get(k, 0) + v
         for sid, err in self.errors.items():
-            sources[sid] = {"frames": 0, "fps": 0.0, "error": err}
+            sources[sid] = {"frames": 0, "fps": 0.0, "error": redact_uri(err)}
         total = sum(st.frames for st in self.states.values())
         return {
             "sources": sources,

@@ -307,8 +307,8 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         return Response(status_code=204)
 
     # ------------------------------------------------------------------ sources
-    def _source(sid: str) -> dict[str, Any]:
-        for s in ctx.host.sources():
+    def _source(sid: str, reveal: bool = False) -> dict[str, Any]:
+        for s in ctx.host.sources(reveal):
             if s["id"] == sid:
                 return s
         raise HTTPException(404, f"no source {sid!r}")
@@ -320,17 +320,17 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
             raise HTTPException(404, f"source {sid!r} is not running: no live video")
 
     @app.get("/api/sources", tags=["sources"])
-    def list_sources(_: Viewer) -> list[dict[str, Any]]:
-        return ctx.host.sources()
+    def list_sources(user: Viewer) -> list[dict[str, Any]]:
+        return ctx.host.sources(reveal=user.can("admin"))  # passwords for admins only
 
     @app.get("/api/sources/{source_id}", tags=["sources"])
-    def get_source(source_id: str, _: Viewer) -> dict[str, Any]:
-        return _source(source_id)
+    def get_source(source_id: str, user: Viewer) -> dict[str, Any]:
+        return _source(source_id, reveal=user.can("admin"))
 
     @app.post("/api/sources", status_code=201, tags=["sources"])
     def add_source(body: SourceIn, _: Admin) -> dict[str, Any]:
         ctx.host.put_source(body.model_dump(exclude_none=True), create=True)
-        return _source(body.id)
+        return _source(body.id, reveal=True)
 
     @app.put("/api/sources/{source_id}", tags=["sources"])
     def update_source(source_id: str, body: SourceIn, _: Admin) -> dict[str, Any]:
@@ -340,7 +340,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
             ctx.host.put_source(body.model_dump(exclude_none=True), create=False)
         except KeyError:
             raise HTTPException(404, f"no source {source_id!r}") from None
-        return _source(source_id)
+        return _source(source_id, reveal=True)
 
     @app.delete("/api/sources/{source_id}", status_code=204, tags=["sources"])
     def delete_source(source_id: str, _: Admin) -> Response:

@@ -123,14 +123,18 @@ class EngineHost:
             self.hub.publish_frame(source, jpeg.tobytes())
 
     # ---------------------------------------------------------------- status
-    def sources(self) -> list[dict[str, Any]]:
+    def sources(self, reveal: bool = False) -> list[dict[str, Any]]:
+        """Every source's status; passwords in URIs and errors are redacted unless
+        ``reveal`` (an admin editing sources)."""
+        from shigu.core.redact import redact_uri
+
         with self._lock:
             configured = list(self._data["sources"])
         out = []
         for sc in configured:
             status: dict[str, Any] = {
                 "id": sc["id"],
-                "uri": sc["uri"],
+                "uri": sc["uri"] if reveal else redact_uri(sc["uri"]),
                 "connected": False,
                 "frames": 0,
                 "fps": 0.0,
@@ -140,6 +144,7 @@ class EngineHost:
             }
             if self.pipeline is not None:
                 status.update(self.pipeline.source_status(sc["id"]))
+            status["error"] = redact_uri(status.get("error"))
             latest = self.hub.latest(sc["id"])
             if latest is not None:
                 status["last_frame_at"] = latest[2]
