@@ -84,3 +84,27 @@ def test_new_sqlite_store_is_private(tmp_path: Path) -> None:
         if path.exists():
             assert stat.S_IMODE(os.stat(path).st_mode) & 0o077 == 0, name
     store.close()
+
+
+def test_non_finite_numbers_are_refused_in_the_api_and_the_config(api) -> None:  # type: ignore[no-untyped-def]
+    from shigu.core.errors import ConfigError
+    from shigu.pipeline.config import parse_config
+
+    admin = api.client("admin")
+    for bad in ("NaN", "Infinity", "-Infinity"):
+        body = ('{"id": "z9", "source": "gate", "polygon": [[0, 0], [' + bad
+                + ', 10], [10, 10]], "rules": []}')  # fmt: skip
+        resp = admin.post("/api/zones", content=body, headers={"Content-Type": "application/json"})
+        assert resp.status_code == 422, (bad, resp.text)
+    resp = admin.post("/api/sources", content='{"id": "s9", "uri": "x.mp4", "fps": NaN}',
+                      headers={"Content-Type": "application/json"})  # fmt: skip
+    assert resp.status_code == 422
+    cfg = {"sources": [{"id": "a", "uri": "x.mp4"}],
+           "zones": [{"id": "z", "source": "a", "polygon": [[0, 0], [float("nan"), 0], [1, 1]],
+                      "rules": []}]}  # fmt: skip
+    try:
+        parse_config(cfg)
+    except ConfigError as exc:
+        assert "finite" in str(exc)
+    else:
+        raise AssertionError("a NaN zone point was accepted")

@@ -26,7 +26,7 @@ _KERNEL = np.ones((3, 3), np.uint8)
 class MotionConfig(BaseModel):
     """``pipeline.motion`` (and a source's ``motion``, which overrides it key by key)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no NaN or Infinity
 
     enabled: bool | None = Field(
         None, description="gate detection on motion; default: on for live streams, off for files"

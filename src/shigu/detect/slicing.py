@@ -31,7 +31,7 @@ class SliceConfig(BaseModel):
     """How to slice (``pipeline.detector.slice``; ``shigu detect --slice``). The defaults are
     SAHI's ``get_sliced_prediction`` defaults, so results compare one to one."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no NaN or Infinity
 
     size: int | Literal["auto"] = Field(
         "auto",

@@ -30,7 +30,7 @@ Point = tuple[float, float]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no NaN or Infinity
 
 
 MAX_POLYGON_POINTS = 256  # a zone is drawn by hand; thousands of points only slow validation

@@ -28,7 +28,7 @@ StageKind = Literal["pre", "secondary", "post"]
 class NoOptions(BaseModel):
     """Options of a stage that takes none."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no NaN or Infinity
 
 
 @dataclass

@@ -28,7 +28,7 @@ Aggregate = Literal["latest", "best", "mean", "vote"]
 class SecondaryConfig(BaseModel):
     """One secondary model in ``pipeline.secondary``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no NaN or Infinity
 
     model: str = Field(description="registry name (movenet-lightning, blazepose-full, "
                        "person-reid-0288) or an .onnx path")  # fmt: skip

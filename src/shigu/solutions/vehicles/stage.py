@@ -28,7 +28,7 @@ from shigu.stages.base import FrameItem, Stage, StageContext
 
 
 class WatchEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no NaN or Infinity
 
     plate: str = Field(description="a plate, or a pattern with * and ? (皖A*, 京?12345)")
     label: str = Field("watchlist", description="why it is watched (stolen, VIP, ...)")
@@ -37,7 +37,7 @@ class WatchEntry(BaseModel):
 class PlateOptions(BaseModel):
     """Options of the ``plates`` stage."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # no NaN or Infinity
 
     classes: list[str] = Field(["car", "bus", "truck", "motorcycle"])
     detector: str = Field("plate-detect-320", description="plate detector (or 640, a path)")
