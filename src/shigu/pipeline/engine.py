@@ -275,8 +275,12 @@ class Pipeline:
         info = runner.info
         try:
             _check_zone_bounds(cfg, sc.id, info.width, info.height)
-        except ConfigError:
+        except ConfigError as exc:
             runner.stop()  # close what is already open before failing
+            if self._running:  # a live change: only this source fails, the others go on
+                self.errors[sc.id] = exc.one_line()
+                log.warning("source %s: %s", sc.id, self.errors[sc.id])
+                return False
             for other in self.states.values():
                 other.runner.stop()
             raise

@@ -1,0 +1,50 @@
+"""One source's bad change never stops another: repairing a source whose zones lie outside
+its frame fails that source alone while the others keep running."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from shigu.pipeline import Pipeline, parse_config
+
+pytestmark = pytest.mark.integration
+
+
+def test_repairing_a_source_into_bad_zones_fails_only_that_source(
+    pets_video: Path, tmp_path: Path
+) -> None:
+    far = [[2000, 2000], [2100, 2000], [2100, 2100], [2000, 2100]]  # outside any 480x360 frame
+    data = {
+        "sources": [{"id": "a", "uri": str(pets_video), "loop": True, "realtime": True},
+                    {"id": "b", "uri": str(tmp_path / "missing.mp4")}],
+        "pipeline": {"detector": {"model": "yolox-nano", "classes": ["person"]}},
+        "zones": [{"id": "far", "source": "b", "polygon": far,
+                   "rules": [{"type": "intrusion", "min_seconds": 1.0}]}],
+        "store": {"url": f"sqlite:///{tmp_path}/e.db", "media_dir": str(tmp_path / "m")},
+        "media": {"snapshots": False},
+    }  # fmt: skip
+    cfg = parse_config(data)
+    pipe = Pipeline(cfg)
+    runner = threading.Thread(target=pipe.run, daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while pipe.source_status("a").get("frames", 0) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pipe.source_status("a")["frames"] >= 5
+        assert "b" in pipe.errors  # the missing file: b alone failed to open
+        fixed = [data["sources"][0], {"id": "b", "uri": str(pets_video)}]
+        repaired = parse_config({**data, "sources": fixed})
+        pipe.add_source(next(s for s in repaired.sources if s.id == "b"), repaired)
+        assert "outside" in pipe.errors["b"]
+        before = pipe.source_status("a")["frames"]
+        time.sleep(1.5)
+        status = pipe.source_status("a")
+        assert status["connected"] and status["frames"] > before  # a never stopped
+    finally:
+        pipe.stop()
+        runner.join(30)
