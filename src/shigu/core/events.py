@@ -71,6 +71,9 @@ class Event:
     clip: str | None = None
     id: str = field(default_factory=new_event_id)
     wall_time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # an image to save as the crop snapshot instead of the box cut from the frame (a plate,
+    # rectified); not stored or sent, dropped once the snapshots are written
+    crop: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The event's record (see :func:`event_record`)."""
@@ -92,7 +95,9 @@ class EventEnd:
 
 def event_record(ev: Event, acknowledged_by: str | None = None) -> dict[str, Any]:
     """The event as every output shows it: :data:`EVENT_FIELDS`, JSON-ready."""
+    crop, ev.crop = ev.crop, None  # an image is not part of the record (nor deep-copied)
     data = asdict(ev)
+    ev.crop = crop
     data.update(
         schema=SCHEMA_VERSION,
         wall_time=ev.wall_time.isoformat(),

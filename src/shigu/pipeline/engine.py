@@ -728,6 +728,7 @@ class Pipeline:
                 save_snapshots(self.media, item, image, context)
                 if self.media.failures > before:
                     self.metrics.media_failures.inc(self.media.failures - before)
+            item.crop = None  # written (or not wanted): nothing downstream holds the image
             # committed before anyone hears of it
             self.store.add(item, self.run_id, upsert=self._salt is not None)
             st.events[item.type] = st.events.get(item.type, 0) + 1

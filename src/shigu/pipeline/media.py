@@ -26,6 +26,8 @@ def save_snapshots(
     crop around the object from the clean frame; paths set on ``ev``."""
     stem = _stem(ev)
     full = (context if context is not None else image).copy()
+    if ev.crop is not None and np.asarray(ev.crop).size:
+        ev.snapshot_crop = media.save_jpeg(f"{stem}-crop.jpg", ev.crop)
     if ev.box is not None:
         x1, y1, x2, y2 = (round(v) for v in ev.box)
         cv2.rectangle(full, (x1, y1), (x2, y2), (0, 0, 255), 2)
@@ -34,7 +36,7 @@ def save_snapshots(
         crop = image[
             max(0, y1 - pad_y) : min(h, y2 + pad_y), max(0, x1 - pad_x) : min(w, x2 + pad_x)
         ]
-        if crop.size:
+        if crop.size and ev.snapshot_crop is None:
             ev.snapshot_crop = media.save_jpeg(f"{stem}-crop.jpg", crop)
     ev.snapshot = media.save_jpeg(f"{stem}.jpg", full)
 

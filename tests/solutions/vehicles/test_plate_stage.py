@@ -130,7 +130,14 @@ def test_run_reads_plates_and_events_are_found_by_plate(data_dir: Path, tmp_path
     assert sorted(r["attributes"]["plate"] for r in reads) == ["皖AY766D", "皖AYL375"]
     for r in reads:
         assert r["attributes"]["valid"] and r["attributes"]["color"] == "blue"
-        assert r["confidence"] > 0.9 and r["box"]
+        assert r["confidence"] > 0.9 and r["box"] and r["has_snapshot"]
+    import sqlite3
+
+    crops = [row[0] for row in sqlite3.connect(db).execute(
+        "select snapshot_crop from events where type = 'plate_read'")]  # fmt: skip
+    for rel in crops:  # the crop snapshot is the rectified plate: wide, not the vehicle
+        crop = cv2.imread(str(tmp_path / "media" / rel))
+        assert crop is not None and crop.shape[1] > 2.5 * crop.shape[0]
     for pattern, expect in (("皖AYL375", 1), ("皖AY*", 2), ("~皖AYL376", 1), ("~京AYL376", 0)):
         out = tmp_path / "found.jsonl"
         proc = run_cli("events", "export", out, "--db", f"sqlite:///{db}", "--plate", pattern,

@@ -65,6 +65,7 @@ class _Reading:
     box: list[float]
     frame: int
     time: float
+    crop: np.ndarray | None = None  # the rectified plate
 
 
 @dataclass
@@ -109,7 +110,7 @@ class PlateStage(Stage):
         if reader is None:
             from shigu.solutions.vehicles.plates import load_plate_reader
 
-            reader = load_plate_reader(options.detector, threads=1)
+            reader = load_plate_reader(options.detector, threads=1, keep_crops=True)
             reader.second_opinion = options.second_opinion
         self.reader = reader
         known = [c for c in options.classes if c in context.labels]  # the detector's classes
@@ -158,14 +159,14 @@ class PlateStage(Stage):
         events = [Event(
             type="plate_read", source=source, start=best.time, end=best.time, track_id=tid,
             class_name=track.class_name, confidence=round(confidence, 4),
-            frame_index=best.frame, box=best.box, attributes=attributes,
+            frame_index=best.frame, box=best.box, attributes=attributes, crop=best.crop,
         )]  # fmt: skip
         entry = self._watch(text) if grammar.valid else None
         if entry is not None:
             events.append(Event(
                 type="watchlist", source=source, start=best.time, end=best.time, track_id=tid,
                 class_name=track.class_name, confidence=round(confidence, 4),
-                frame_index=best.frame, box=best.box,
+                frame_index=best.frame, box=best.box, crop=best.crop,
                 attributes={**attributes, "label": entry.label, "pattern": entry.plate},
             ))  # fmt: skip
         return events
@@ -227,7 +228,7 @@ class PlateStage(Stage):
         track.readings.append(_Reading(
             p.text, list(p.chars_confidence), p.color, p.kind, p.valid, p.double_row,
             [float(p.box[0] + a), float(p.box[1] + b), float(p.box[2] + a), float(p.box[3] + b)],
-            index, now,
+            index, now, p.crop,
         ))  # fmt: skip
         if len(track.readings) > self.cfg.max_reads:  # keep the surest readings
             track.readings.sort(key=lambda r: min(r.confs) if r.confs else 0.0, reverse=True)
