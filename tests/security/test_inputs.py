@@ -108,3 +108,29 @@ def test_non_finite_numbers_are_refused_in_the_api_and_the_config(api) -> None: 
         assert "finite" in str(exc)
     else:
         raise AssertionError("a NaN zone point was accepted")
+
+
+def test_a_slow_change_does_not_stall_readers(api, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    from shigu.server import host as host_module
+
+    real = host_module.parse_config
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(1.5)  # a big zone's validation
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(host_module, "parse_config", slow)
+    change = threading.Thread(target=api.ctx.host._apply, args=(lambda data: None,))
+    change.start()
+    time.sleep(0.2)
+    started = time.perf_counter()
+    assert api.ctx.host.sources()  # answered while the change validates
+    assert time.perf_counter() - started < 0.5
+    change.join(10)
+    points = [[i, i % 7] for i in range(300)]
+    resp = api.client("admin").post("/api/zones", json={"id": "big", "source": "gate",
+                                                       "polygon": points, "rules": []})  # fmt: skip
+    assert resp.status_code == 422  # more points than a hand-drawn zone ever has

@@ -75,6 +75,7 @@ class EngineHost:
         self._data = config.model_dump(mode="json")
         self.config = config
         self._lock = threading.RLock()
+        self._write_lock = threading.Lock()  # one config change at a time
         self.pipeline: Pipeline | None = None
         self.thread: threading.Thread | None = None
         self.error: str | None = None
@@ -157,15 +158,19 @@ class EngineHost:
 
     # ---------------------------------------------------------------- changes
     def _apply(self, change: Any) -> Config:
-        """Apply ``change(data)`` to a copy, validate it, then make it current."""
-        with self._lock:
-            data = copy.deepcopy(self._data)
+        """Apply ``change(data)`` to a copy, validate it, then make it current. Changes run
+        one at a time (``_write_lock``); readers wait on ``_lock`` only for the copy and the
+        swap, never for the validation (a large zone used to stall the sources list)."""
+        with self._write_lock:
+            with self._lock:
+                data = copy.deepcopy(self._data)
             change(data)
             cfg = parse_config(data, "change")
             if self.pipeline is not None:
                 self.pipeline.check_bounds(cfg)
-            self._data = cfg.model_dump(mode="json")
-            self.config = cfg
+            with self._lock:
+                self._data = cfg.model_dump(mode="json")
+                self.config = cfg
             if self.config_path is not None:
                 save_config(self.config_path, self._data)
             return cfg

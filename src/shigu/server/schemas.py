@@ -81,7 +81,7 @@ class ShapeIn(Strict):
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=128)
     source: str = Field(max_length=128)
-    polygon: list[tuple[float, float]] | None = Field(None, max_length=1000)
+    polygon: list[tuple[float, float]] | None = Field(None, max_length=256)  # the config's
     rules: list[dict[str, Any]] | None = Field(None, max_length=50)
     points: list[tuple[float, float]] | None = Field(None, max_length=2)
     classes: list[str] | None = Field(None, max_length=100)
