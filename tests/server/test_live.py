@@ -107,3 +107,31 @@ def test_websocket_needs_auth(live: tuple[TestClient, object]) -> None:
     with pytest.raises(WebSocketDisconnect) as exc, anon.websocket_connect("/api/ws/events") as ws:
         ws.receive_json()
     assert exc.value.code == 4401
+
+
+def test_streams_close_within_seconds_of_revocation(live: tuple[TestClient, object]) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    client, ctx = live
+    token_id, token = ctx.accounts.create_token("admin", "revoke me")  # type: ignore[attr-defined]
+    viewer = TestClient(client.app)
+    viewer.headers["Authorization"] = f"Bearer {token}"
+    _wait(lambda: client.get("/api/sources/gate").json()["frames"] > 5)
+    with viewer.websocket_connect(f"/api/ws/events?token={token}") as ws:
+        assert client.delete(f"/api/tokens/{token_id}").status_code == 204
+        revoked = time.monotonic()
+        with pytest.raises(WebSocketDisconnect) as exc:
+            while time.monotonic() - revoked < 30:
+                ws.receive_json()
+        assert exc.value.code == 4401
+        assert time.monotonic() - revoked < 3.0
+    token_id, token = ctx.accounts.create_token("admin", "revoke me too")  # type: ignore[attr-defined]
+    viewer.headers["Authorization"] = f"Bearer {token}"
+    with viewer.stream("GET", "/api/sources/gate/mjpeg") as r:
+        chunks = r.iter_bytes()
+        assert b"image/jpeg" in next(chunks)
+        assert client.delete(f"/api/tokens/{token_id}").status_code == 204
+        revoked = time.monotonic()
+        for _ in chunks:  # the stream ends by itself once the token is revoked
+            assert time.monotonic() - revoked < 30
+        assert time.monotonic() - revoked < 3.0

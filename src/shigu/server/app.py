@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -180,6 +181,21 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
             return ctx.accounts.user_for_token(header[7:].strip())
         cookie = request.cookies.get(COOKIE)
         return ctx.accounts.user_for_session(cookie) if cookie else None
+
+    RECHECK_S = 1.0  # open streams re-check their credential this often (revocation)
+
+    def still_allowed(check: Callable[[], User | None]) -> Callable[[], bool]:
+        """A cheap test, at most once per RECHECK_S, that a stream's credential still holds
+        (its token not revoked, its session not ended, its user not deleted)."""
+        last = [time.monotonic(), True]
+
+        def ok() -> bool:
+            now = time.monotonic()
+            if now - float(last[0]) >= RECHECK_S:
+                last[0], last[1] = now, check() is not None
+            return bool(last[1])
+
+        return ok
 
     def require(role: str) -> Callable[[Request], User]:
         def dependency(request: Request) -> User:
@@ -369,16 +385,19 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         responses={200: {"content": {"multipart/x-mixed-replace": {}}}},
     )
     async def mjpeg(
-        source_id: str, _: Viewer, max_frames: int = Query(0, ge=0, le=100000)
+        request: Request, source_id: str, _: Viewer, max_frames: int = Query(0, ge=0, le=100000)
     ) -> StreamingResponse:
         _running(source_id)
         hub = ctx.host.hub
+        allowed = still_allowed(lambda: user_from(request))
 
         async def frames() -> AsyncIterator[bytes]:
             seq, sent = 0, 0
             while True:
+                if not await asyncio.to_thread(allowed):
+                    return  # revoked: the stream ends within a second
                 hub.watch(source_id)
-                item = await asyncio.to_thread(hub.wait_frame, source_id, seq, 2.0)
+                item = await asyncio.to_thread(hub.wait_frame, source_id, seq, RECHECK_S / 2)
                 if item is None:
                     continue
                 seq = item[0]
@@ -634,9 +653,19 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
             return
         await websocket.accept()
         queue = ctx.host.hub.subscribe()
+        allowed = still_allowed(
+            lambda: ctx.accounts.user_for_token(token) if token
+            else ctx.accounts.user_for_session(cookie) if cookie else None
+        )  # fmt: skip
         try:
             while True:
-                message = await queue.get()
+                if not await asyncio.to_thread(allowed):
+                    await websocket.close(code=4401, reason="signed out or token revoked")
+                    return
+                try:
+                    message = await asyncio.wait_for(queue.get(), timeout=RECHECK_S / 2)
+                except TimeoutError:
+                    continue
                 await websocket.send_json(message)
         except (WebSocketDisconnect, RuntimeError):
             pass
