@@ -48,3 +48,54 @@ def test_repairing_a_source_into_bad_zones_fails_only_that_source(
     finally:
         pipe.stop()
         runner.join(30)
+
+
+def test_a_camera_offline_at_start_is_retried_and_adding_one_freezes_nothing(
+    pets_video: Path, tmp_path: Path, port: int
+) -> None:
+    from tests.servers import mjpeg_server
+
+    cam = f"http://127.0.0.1:{port}/stream.mjpg"
+    data = {
+        "sources": [{"id": "a", "uri": str(pets_video), "loop": True, "realtime": True},
+                    {"id": "cam", "uri": cam}],
+        "pipeline": {"detector": {"model": "yolox-nano", "classes": ["person"]}},
+        "store": {"url": f"sqlite:///{tmp_path}/e.db", "media_dir": str(tmp_path / "m")},
+        "media": {"snapshots": False},
+    }  # fmt: skip
+    cfg = parse_config(data)
+    pipe = Pipeline(cfg)
+    runner = threading.Thread(target=pipe.run, kwargs={"keep_running": True}, daemon=True)
+    runner.start()
+    server = None
+    try:
+        deadline = time.monotonic() + 60
+        while pipe.source_status("a").get("frames", 0) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        status = pipe.source_status("cam")
+        assert not status["connected"] and status["error"] and status["retrying"]
+        assert pipe.sources_down() == 1
+        server = mjpeg_server(port, pets_video, fps=10).start()  # the camera comes up
+        deadline = time.monotonic() + 30
+        while pipe.source_status("cam").get("frames", 0) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert pipe.source_status("cam")["frames"] >= 3, pipe.source_status("cam")
+        assert "cam" not in pipe.errors and pipe.sources_down() == 0
+        assert pipe.source_status("cam")["last_frame_age_s"] < 5
+        # adding a camera nobody answers: opened off the engine thread, a keeps running
+        unreachable = {"id": "dead", "uri": "rtsp://10.255.255.1/x"}
+        dead = parse_config({**data, "sources": [*data["sources"], unreachable]})
+        before = pipe.source_status("a")["frames"]
+        adder = threading.Thread(
+            target=pipe.add_source, args=(next(s for s in dead.sources if s.id == "dead"), dead)
+        )
+        adder.start()
+        time.sleep(2.0)
+        assert pipe.source_status("a")["frames"] > before + 5  # not frozen while it tries
+        adder.join(30)
+        assert pipe.source_status("dead")["error"]
+    finally:
+        pipe.stop()
+        runner.join(30)
+        if server is not None:
+            server.stop()

@@ -46,6 +46,7 @@ from shigu.pipeline.metrics import PipelineMetrics
 from shigu.pipeline.runner import GateDecision, SourceRunner
 from shigu.pipeline.sinks import JsonlSink, MqttSink, Sink, WebhookSink
 from shigu.sources.base import Source
+from shigu.sources.open import open_source
 from shigu.stages import FrameItem, StageContext
 from shigu.store import EventStore, MediaStore
 from shigu.store.null import NullStore
@@ -76,6 +77,10 @@ class SourceState:
     last_found: Detections | None = None  # the last detector output (reused on still frames)
     mapper: Any = None  # TrackMapper: ground positions from the source's flight telemetry
     geo_events: list[Any] = field(default_factory=list)  # GeoEvent per event placed on the map
+
+
+_LIVE_PREFIXES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "srt://",
+                  "webcam:", "/dev/video")  # fmt: skip
 
 
 def _flight_mapper(sc: SourceConfig, labels: tuple[str, ...]) -> Any:
@@ -149,6 +154,9 @@ class Pipeline:
         self.workers, threads = throughput_plan(device)
         self.workers = workers or self.workers
         self._given_sources = sources or {}
+        self._preopened: dict[str, Any] = {}  # sources opened off the engine thread
+        self._retrying: dict[str, tuple[SourceConfig, float, float]] = {}  # id -> (sc, due, wait)
+        self._retry_thread: threading.Thread | None = None
         self._tracker_factory = tracker_factory
         self.outputs = outputs or []
         self.written: dict[str, str] = {}
@@ -205,12 +213,64 @@ class Pipeline:
             )
         return self.detectors[key]
 
-    def _open_sources(self) -> None:
+    def _open_sources(self, keep_running: bool = False) -> None:
         for sc in self.config.sources:
-            self._open_source(sc, self.config)
-        if not self.states:
+            if not self._open_source(sc, self.config):
+                self._retry_later(sc)
+        if not self.states and not (keep_running and self._retrying):
             first = next(iter(self.errors.items()))
             raise SourceError(f"no source could be opened ({first[0]}: {first[1]})")
+
+    # ------------------------------------------------------------------ reconnecting
+    RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
+
+    def _retry_later(self, sc: SourceConfig) -> None:
+        """A camera or stream that could not be opened is tried again, with backoff
+        (1 s doubling to 30 s), for as long as the engine runs; files are not."""
+        if not sc.uri.startswith(_LIVE_PREFIXES) or sc.id in self._given_sources:
+            return
+        old = self._retrying.get(sc.id)
+        wait = min(old[2] * 2, self.RETRY_MAX_S) if old else self.RETRY_FIRST_S
+        self._retrying[sc.id] = (sc, time.monotonic() + wait, wait)
+        if self._retry_thread is None:
+            self._retry_thread = threading.Thread(target=self._retry_loop, name="reconnect",
+                                                  daemon=True)  # fmt: skip
+            self._retry_thread.start()
+
+    def _preopen(self, sc: SourceConfig) -> tuple[Any, str | None]:
+        """Open ``sc``'s source in the calling thread (the open may take its whole timeout,
+        which must not stall the other cameras); (source, None) or (None, error)."""
+        opts = {"target_fps": sc.fps} if sc.fps else {}
+        try:
+            return open_source(sc.uri, source_id=sc.id, **opts), None
+        except ShiguError as exc:
+            return None, exc.one_line()
+
+    def _retry_loop(self) -> None:
+        while not self._stop.wait(0.2):
+            now = time.monotonic()
+            for sid, (sc, due, _) in list(self._retrying.items()):
+                if due > now or sid in self.states:
+                    continue
+                source, error = self._preopen(sc)
+                if source is None:
+                    self.errors[sid] = error or "could not open"
+                    self._retry_later(sc)
+                    continue
+
+                def register(sc: SourceConfig = sc, source: Any = source) -> None:
+                    if self._retrying.pop(sc.id, None) is None:  # removed meanwhile
+                        source.close()
+                        return
+                    self._preopened[sc.id] = source
+                    if not self._open_source(sc, self.config, start=self._running):
+                        self._retry_later(sc)
+
+                try:
+                    self._call(register)
+                except Exception as exc:  # the engine is ending
+                    log.warning("source %s: reconnect: %s", sid, exc)
+                    source.close()
 
     def _open_source(self, sc: SourceConfig, cfg: Config, start: bool = False) -> bool:
         """Open one source and its tracker and analytics; False (and an error) if it fails."""
@@ -259,7 +319,7 @@ class Pipeline:
             realtime=sc.realtime,
             loop=sc.loop,
             pre=self.graph.run_pre if self.graph.pre else None,
-            source=self._given_sources.get(sc.id),
+            source=self._preopened.pop(sc.id, None) or self._given_sources.get(sc.id),
             slicing=cfg.detector_for(sc.id).slice,
         )
         runner.wake = self._wake
@@ -354,6 +414,16 @@ class Pipeline:
         if "error" in box:
             raise box["error"]
 
+    def sources_down(self) -> int:
+        """How many configured sources are not delivering frames (failed, retrying, ended
+        live streams)."""
+        down = 0
+        for sc in self.config.sources:
+            st = self.states.get(sc.id)
+            if st is None or (st.runner.live and st.runner.done.is_set()):
+                down += 1
+        return down
+
     def check_bounds(self, cfg: Config) -> None:
         """Zones and lines of running sources must lie in their frames (ConfigError)."""
         for sid, st in list(self.states.items()):
@@ -361,11 +431,24 @@ class Pipeline:
                 _check_zone_bounds(cfg, sid, st.runner.info.width, st.runner.info.height)
 
     def add_source(self, sc: SourceConfig, cfg: Config) -> None:
-        """Open and start a source while the others keep running."""
+        """Open and start a source while the others keep running: the source is opened in
+        the caller's thread, then handed to the engine (an unreachable camera no longer
+        freezes every other camera for its open timeout); a camera that cannot be reached is
+        retried in the background."""
+        source, error = self._preopen(sc) if self._running else (None, None)
 
         def apply() -> None:
             self.config = cfg
-            self._open_source(sc, cfg, start=self._running)
+            self._retrying.pop(sc.id, None)
+            if error is not None:
+                self.errors[sc.id] = error
+                log.warning("source %s: %s", sc.id, error)
+                self._retry_later(sc)
+                return
+            if source is not None:
+                self._preopened[sc.id] = source
+            if not self._open_source(sc, cfg, start=self._running):
+                self._retry_later(sc)
 
         self._call(apply)
 
@@ -375,6 +458,7 @@ class Pipeline:
         def apply() -> None:
             st = self.states.pop(source_id, None)
             self.errors.pop(source_id, None)
+            self._retrying.pop(source_id, None)  # a camera being retried is given up
             if st is None:
                 return
             st.runner.stop()
@@ -405,9 +489,13 @@ class Pipeline:
     def source_status(self, source_id: str) -> dict[str, Any]:
         st = self.states.get(source_id)
         if st is None:
-            return {"connected": False, "error": redact_uri(self.errors.get(source_id))}
+            return {"connected": False, "error": redact_uri(self.errors.get(source_id)),
+                    "retrying": source_id in self._retrying}  # fmt: skip
         elapsed = (st.last_frame_at or 0.0) - (st.first_frame_at or 0.0)
+        age = time.perf_counter() - st.last_frame_at if st.last_frame_at is not None else None
         return {
+            "last_frame_age_s": None if age is None else round(age, 2),
+            "retrying": False,
             "connected": not st.runner.done.is_set(),
             "frames": st.frames,
             "fps": round((st.frames - 1) / elapsed, 2) if elapsed > 0 else 0.0,
@@ -481,7 +569,7 @@ class Pipeline:
             cv2.setNumThreads(cv_threads)
 
     def _run(self, keep_running: bool) -> dict[str, Any]:
-        self._open_sources()
+        self._open_sources(keep_running)
         self._open_sinks()
         if self.config.metrics.port is not None:
             self.metrics.serve(self.config.metrics.port)

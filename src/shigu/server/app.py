@@ -232,10 +232,14 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         """Liveness: no authentication, no details beyond whether the engine runs."""
         host = ctx.host
         running = host.thread is not None and host.thread.is_alive()
-        return {
-            "status": "ok" if host.error is None else "degraded",
+        down = host.pipeline.sources_down() if running and host.pipeline is not None else 0
+        out: dict[str, Any] = {
+            "status": "ok" if host.error is None and not down else "degraded",
             "engine": "running" if running else ("error" if host.error else "stopped"),
         }
+        if down:
+            out["sources_down"] = down  # a count only: details need a sign-in
+        return out
 
     @app.post("/api/auth/login", response_model=Me, tags=["auth"])
     def login(body: LoginIn, request: Request, response: Response) -> Me:
