@@ -112,3 +112,16 @@ def test_parallel_guesses_cannot_race_the_limiter(api) -> None:
     api.ctx.limiter.succeeded("ip:testclient", "user:admin")
     right = api.client().post("/api/auth/login", json={"username": "admin", "password": PASSWORD})
     assert right.status_code == 200  # the right password still works once the window is over
+
+
+def test_a_stranger_cannot_lock_a_user_out_from_their_own_address() -> None:
+    from shigu.server.auth import LoginLimiter
+
+    limiter = LoginLimiter(attempts=5, window=60, user_attempts=30)
+    for _ in range(5):  # the attacker fails five times at the admin account
+        assert limiter.reserve("ip:198.51.100.7", "user:admin") == 0
+    assert limiter.reserve("ip:198.51.100.7", "user:admin") > 0  # the attacker: locked
+    assert limiter.reserve("ip:10.0.0.2", "user:admin") == 0  # the admin elsewhere: not
+    for i in range(30):  # but many addresses together hit the slower global limit
+        limiter.reserve(f"ip:192.0.2.{i}", "user:admin")
+    assert limiter.reserve("ip:10.0.0.3", "user:admin") > 0

@@ -69,8 +69,11 @@ def test_sign_in_limiter_memory_is_bounded() -> None:
         limiter.failed(f"user:{i}")
     assert len(limiter._fails) <= LoginLimiter.MAX_KEYS
     for _ in range(5):
+        limiter.failed("ip:target")
+    assert limiter.retry_after("ip:target") > 0  # the limit itself still works
+    for _ in range(limiter.user_attempts):
         limiter.failed("user:target")
-    assert limiter.retry_after("user:target") > 0  # the limit itself still works
+    assert limiter.retry_after("user:target") > 0  # and the slower per-name one
 
 
 def test_new_sqlite_store_is_private(tmp_path: Path) -> None:

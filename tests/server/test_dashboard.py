@@ -235,3 +235,16 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
         page.set_viewport_size({"width": 390, "height": 844})
         assert page.evaluate("document.documentElement.scrollWidth") <= 400
         browser.close()
+
+
+def test_forged_forwarded_for_does_not_dodge_the_sign_in_limit(server: str) -> None:
+    """Through the real server (uvicorn): X-Forwarded-For is believed only from a
+    --trusted-proxy, so six guesses from one peer under six forged addresses and names are
+    limited like six from one address."""
+    codes = []
+    for i in range(6):
+        r = httpx.post(server + "/api/auth/login", json={"username": f"user{i}",
+                       "password": "wrong-guess-123"},
+                       headers={"X-Forwarded-For": f"203.0.113.{i}"}, timeout=10)  # fmt: skip
+        codes.append(r.status_code)
+    assert codes[:5] == [401] * 5 and codes[5] == 429, codes

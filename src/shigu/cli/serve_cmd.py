@@ -36,6 +36,12 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Mark cookies Secure (behind an HTTPS proxy)."
     ),
+    trusted_proxy: list[str] = typer.Option(
+        [],
+        "--trusted-proxy",
+        help="Address of a reverse proxy whose X-Forwarded-For is believed (default: none; "
+        "the peer's own address counts, so a forged header cannot dodge the sign-in limit).",
+    ),
 ) -> None:
     import uvicorn
 
@@ -57,7 +63,11 @@ def serve(
         console_err.print(f"[yellow]listening on {host}: reachable from other machines[/]")
     console.print(f"Shigu on http://{host}:{port}/  (Ctrl-C stops and flushes)", highlight=False)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(
+            app, host=host, port=port, log_level="warning",
+            proxy_headers=bool(trusted_proxy),
+            forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None,
+        )  # fmt: skip
     finally:
         ctx.host.stop()
         ctx.store.close()

@@ -236,13 +236,18 @@ def check_password_strength(password: str, name: str = "") -> None:
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed logins per client address and per user name in ``window``
-    seconds; further attempts are refused until the window has passed."""
+    """At most ``attempts`` failed logins per key in ``window`` seconds; further attempts
+    are refused until the window has passed. Keys starting ``user:`` (a name from every
+    address together) allow ``user_attempts``: a slower, global limit, so that guessing from
+    many addresses is still bounded, while the strict limit applies per address and per
+    (address, name), and a stranger cannot lock a user out from their own address by
+    failing five times."""
 
     MAX_KEYS = 10_000  # addresses and names remembered at once; the oldest go first
 
-    def __init__(self, attempts: int = 5, window: float = 60.0) -> None:
+    def __init__(self, attempts: int = 5, window: float = 60.0, user_attempts: int = 30) -> None:
         self.attempts = attempts
+        self.user_attempts = user_attempts
         self.window = window
         self._fails: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
@@ -273,8 +278,8 @@ class LoginLimiter:
         """Seconds until any of ``keys`` may try again (0: now); the caller holds the lock."""
         waits = [
             self.window - (now - q[0])
-            for q in (self._recent(k, now) for k in keys)
-            if len(q) >= self.attempts
+            for k, q in ((k, self._recent(k, now)) for k in keys)
+            if len(q) >= (self.user_attempts if k.startswith("user:") else self.attempts)
         ]
         return max(waits, default=0.0)
 
