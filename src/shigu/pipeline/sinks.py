@@ -152,6 +152,36 @@ class WebhookSink(_Threaded):
         self._client.close()
 
 
+def mqtt_client(
+    host: str, port: int, username: str | None, password: str | None, client_id: str,
+    where: str, will: tuple[str, str] | None = None, on_connect: Any = None,
+) -> Any:  # fmt: skip
+    """A connected paho client with its network loop running (ConfigError naming the config
+    section ``where`` when the broker cannot be reached)."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from shigu.core.errors import ConfigError
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+    if username:
+        client.username_pw_set(username, password)
+    if will is not None:
+        client.will_set(will[0], will[1], qos=1, retain=True)
+    if on_connect is not None:
+        client.on_connect = on_connect
+    client.reconnect_delay_set(1, 30)
+    try:
+        client.connect(host, port, keepalive=30)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach MQTT broker {host}:{port}: {exc}",
+            f"check {where}.host/port and that the broker runs",
+        ) from None
+    client.loop_start()
+    return client
+
+
 class MqttSink(_Threaded):
     """MQTT in the style Frigate users know: ``<prefix>/available`` (retained ``online``, and
     ``offline`` by last will), ``<prefix>/events`` (new/end JSON), and retained per-source
@@ -166,30 +196,13 @@ class MqttSink(_Threaded):
         password: str | None = None,
         client_id: str | None = None,
     ) -> None:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
         self.prefix = prefix.rstrip("/")
         self.totals: dict[tuple[str, str], int] = {}
         self.lines: dict[tuple[str, str, str], int] = {}
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id or f"shigu-{id(self):x}"
-        )
-        if username:
-            self.client.username_pw_set(username, password)
-        self.client.will_set(f"{self.prefix}/available", "offline", qos=1, retain=True)
-        self.client.on_connect = self._on_connect
-        self.client.reconnect_delay_set(1, 30)
-        try:
-            self.client.connect(host, port, keepalive=30)
-        except OSError as exc:
-            from shigu.core.errors import ConfigError
-
-            raise ConfigError(
-                f"cannot reach MQTT broker {host}:{port}: {exc}",
-                "check sinks.mqtt.host/port and that the broker runs",
-            ) from None
-        self.client.loop_start()
+        self.client = mqtt_client(host, port, username, password,
+                                  client_id or f"shigu-{id(self):x}", "sinks.mqtt",
+                                  will=(f"{self.prefix}/available", "offline"),
+                                  on_connect=self._on_connect)  # fmt: skip
         super().__init__("mqtt")
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:

@@ -92,10 +92,10 @@ def _utc(when: datetime) -> datetime:
 
 
 def _redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+    """The URL without its password (the one redaction rule: ``shigu.core.redact``)."""
+    from shigu.core.redact import redact_uri
+
+    return redact_uri(url) or url
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -128,25 +128,11 @@ class RoadsidePublisher:
         self._thread.start()
 
     def _connect(self) -> Any:
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
+        from shigu.pipeline.sinks import mqtt_client
 
-        from shigu.core.errors import ConfigError
-
-        client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                             client_id=self.cfg.client_id or f"shigu-rsu-{id(self):x}")  # fmt: skip
-        if self.cfg.username:
-            client.username_pw_set(self.cfg.username, self.cfg.password)
-        try:
-            client.connect(self.cfg.host, self.cfg.port, keepalive=30)
-        except OSError as exc:
-            where = f"{self.cfg.host}:{self.cfg.port}"
-            raise ConfigError(
-                f"cannot reach MQTT broker {where}: {exc}",
-                "check sinks.roadside.host/port and that the broker runs",
-            ) from None
-        client.loop_start()
-        return client
+        c = self.cfg
+        return mqtt_client(c.host, c.port, c.username, c.password,
+                           c.client_id or f"shigu-rsu-{id(self):x}", "sinks.roadside")  # fmt: skip
 
     def _loop(self) -> None:
         while True:
