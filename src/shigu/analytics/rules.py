@@ -15,6 +15,7 @@ import numpy as np
 
 from shigu.analytics.tracks import TrackMemory
 from shigu.core.events import Event, EventEnd
+from shigu.core.frame import Frame
 from shigu.core.geometry import Point, Polygon, segments_intersect, side_of_point
 
 Emitted = list[Event | EventEnd]
@@ -29,6 +30,7 @@ class FrameContext:
     frame_index: int
     seen: list[TrackMemory]  # tracks present in this frame
     gone: list[TrackMemory]  # tracks forgotten this frame
+    frame: Frame | None = None  # the frame itself, for rules that read pixels (temperature)
 
 
 def _event(

@@ -24,6 +24,7 @@ from shigu.analytics.rules import (
 from shigu.analytics.tracks import TrackBook
 from shigu.core.detections import Detections
 from shigu.core.events import Event
+from shigu.core.frame import Frame
 from shigu.core.geometry import Polygon, anchors, homography
 
 
@@ -110,6 +111,11 @@ def build_zone_rule(zone: ZoneSpec, rule: dict[str, Any]) -> ZoneRule:
         )
     if kind == "speeding":
         return SpeedingRule(zone.id, zone.polygon, classes, rule["max_kmh"])
+    if kind == "temperature":
+        from shigu.solutions.thermal.rule import TemperatureRule
+
+        seconds, hysteresis = rule.get("min_seconds", 0.0), rule.get("hysteresis", 1.0)
+        return TemperatureRule(zone.id, zone.polygon, rule["max_celsius"], seconds, hysteresis)
     raise ValueError(f"unknown rule type {kind!r}")
 
 
@@ -151,8 +157,11 @@ class SceneAnalytics:
     def _name(self, class_id: int) -> str:
         return self.labels[class_id] if 0 <= class_id < len(self.labels) else str(class_id)
 
-    def update(self, time_s: float, frame_index: int, dets: Detections) -> Emitted:
-        """Feed one frame's tracked detections (those with a ``tracker_id``)."""
+    def update(
+        self, time_s: float, frame_index: int, dets: Detections, frame: Frame | None = None
+    ) -> Emitted:
+        """Feed one frame's tracked detections (those with a ``tracker_id``); ``frame`` for
+        rules that read the picture or its temperatures."""
         self.last_time = time_s
         if dets.tracker_id is not None and len(dets):
             ids = dets.tracker_id
@@ -173,7 +182,7 @@ class SceneAnalytics:
             self.track_classes[m.track_id] = m.class_name
             if m.speed_kmh is not None:
                 self.speeds[m.track_id] = max(self.speeds.get(m.track_id, 0.0), m.speed_kmh)
-        ctx = FrameContext(self.source, time_s, frame_index, seen, gone)
+        ctx = FrameContext(self.source, time_s, frame_index, seen, gone, frame)
         out: Emitted = []
         for rule in self.rules:
             out.extend(rule.update(ctx))

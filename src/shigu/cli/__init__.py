@@ -63,6 +63,8 @@ def _register() -> None:
         "pcd",
         "pose",
         "plates",
+        "thermal",
+        "enhance",
         "doctor",
     ):
         try:

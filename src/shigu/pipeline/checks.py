@@ -68,7 +68,7 @@ def check_config(cfg: Config, probe: bool = False, sources: bool = True) -> list
             labels_of[sc.id] = _check_detector(f"sources[{i}].detector", sc.detector, problems)
     lists = [(f"lines[{i}]", ln.source, ln.classes) for i, ln in enumerate(cfg.lines)]
     lists += [
-        (f"zones[{i}].rules[{j}]", zone.source, rule.classes)
+        (f"zones[{i}].rules[{j}]", zone.source, getattr(rule, "classes", None))
         for i, zone in enumerate(cfg.zones)
         for j, rule in enumerate(zone.rules)
     ]

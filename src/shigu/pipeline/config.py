@@ -211,6 +211,15 @@ class SpeedingRule(Strict):
     max_kmh: float = Field(gt=0)
 
 
+class TemperatureRule(Strict):
+    """Thermal sources: the zone's hottest point above ``max_celsius`` for ``min_seconds``."""
+
+    type: Literal["temperature"]
+    max_celsius: float
+    min_seconds: float = Field(0.0, ge=0)
+    hysteresis: float = Field(1.0, ge=0, description="end once this far below the threshold")
+
+
 class PluginRule(Strict):
     """A zone rule from an installed plugin (the ``shigu.rules`` entry-point group)."""
 
@@ -237,6 +246,7 @@ RuleConfig = Annotated[
     | WrongWayRule
     | StoppedRule
     | SpeedingRule
+    | TemperatureRule
     | PluginRule,
     Field(discriminator="type"),
 ]
@@ -385,14 +395,24 @@ class Config(Strict):
                         f"(sources: {', '.join(ids)})"
                     )
         calibrated = {s.id for s in self.sources if s.calibration is not None}
+        uris = {s.id: s.uri for s in self.sources}
         for i, zone in enumerate(self.zones):
             for j, rule in enumerate(zone.rules):
+                if rule.type == "temperature" and not _is_thermal(uris[zone.source]):
+                    raise ValueError(
+                        f"zones[{i}].rules[{j}]: temperature needs a thermal source "
+                        f"(uri 'thermal:PATH'), {zone.source!r} is {uris[zone.source]!r}"
+                    )
                 if rule.type == "speeding" and zone.source not in calibrated:
                     raise ValueError(
                         f"zones[{i}].rules[{j}]: speeding needs a calibration on source "
                         f"{zone.source!r}"
                     )
         return self
+
+
+def _is_thermal(uri: str) -> bool:
+    return uri.startswith("thermal:") or uri.lower().endswith(".seq")
 
 
 SourceConfig.model_rebuild()
@@ -410,6 +430,7 @@ def _path(loc: tuple[Any, ...]) -> str:
             "wrong_way",
             "stopped",
             "speeding",
+            "temperature",
             "plugin",
         ):
             continue  # the discriminator's branch name is noise in the path

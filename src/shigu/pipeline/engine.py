@@ -725,7 +725,7 @@ class Pipeline:
             # the stages' events (a plate read) first, then the rules'
             item.events = [*item.events,
                            *st.scene.update(item.frame.timestamp, item.frame.index,
-                                            item.detections)]  # fmt: skip
+                                            item.detections, item.frame)]  # fmt: skip
             self.metrics.stage.labels("analytics").observe(time.perf_counter() - t1)
         if self.graph.post:
             self.graph.run_post(items)

@@ -19,7 +19,8 @@ def open_source(uri: str | Path, source_id: str | None = None, **options: Any) -
         ``video.mp4`` (any container/codec FFmpeg reads), ``rtsp://host/path``, ``rtmp://...``,
         ``http(s)://...``, ``webcam:0`` or ``/dev/video0`` (V4L2), ``images:DIR`` or a folder
         of images, a glob such as ``frames/*.jpg``, ``mot:DIR`` or a folder with
-        ``seqinfo.ini``.
+        ``seqinfo.ini``, ``thermal:DIR|GLOB|FILE.seq`` (radiometric images, frames carry
+        ``celsius``).
 
     Keyword options go to the source (``stride``, ``target_fps``, ``open_timeout_s``, ...).
     ``source_id`` defaults to ``"0"`` (a MOTChallenge sequence's own name for sequences).
@@ -40,6 +41,11 @@ def open_source(uri: str | Path, source_id: str | None = None, **options: Any) -
         return VideoSource(text, source_id, format="v4l2", **options)
     if text.startswith("images:"):
         return ImageFolderSource(text[len("images:") :], source_id, **_image_opts(options))
+    if text.startswith("thermal:") or text.lower().endswith(".seq"):
+        from shigu.solutions.thermal.source import ThermalSource
+
+        spec = text[len("thermal:") :] if text.startswith("thermal:") else text
+        return ThermalSource(spec, source_id, **_image_opts(options))
     if text.startswith("mot:"):
         return MOTSequenceSource(text[len("mot:") :], mot_id, **_image_opts(options, fps=False))
     if scheme == "file":
