@@ -161,6 +161,45 @@ def keypoints(
         json_path.write_text(json.dumps(metrics, indent=2))
 
 
+IQA_HELP = """Full-reference image quality: PSNR and SSIM of enhanced images against references.
+
+Images are matched by file stem (PRED/2.png with GT/2.png). Conventions, stated because
+papers differ: RGB uint8, data range 255, no ground-truth-mean correction, scikit-image SSIM
+(7x7 uniform window, channels averaged); images of different sizes are an error. Prints a
+row per image and the mean; --json writes them.
+
+Example: shigu enhance LOL/low --out bright/ && shigu eval iqa --pred bright --gt LOL/high
+"""
+
+
+@app.command("iqa", help=IQA_HELP)
+def iqa(
+    pred: Path = typer.Option(..., "--pred", help="Folder of enhanced images."),
+    gt: Path = typer.Option(..., "--gt", help="Folder of reference images."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
+) -> None:
+    import json
+
+    from shigu.solutions.lowlight.quality import evaluate_folders
+
+    check_output_path(json_path, (".json",), "--json")
+    result = evaluate_folders(pred, gt)
+    table = Table(title=f"PSNR / SSIM: {len(result['images'])} images", title_justify="left")
+    for col in ("image", "PSNR dB", "SSIM"):
+        table.add_column(col, justify="left" if col == "image" else "right")
+    for row in result["images"]:
+        table.add_row(row["image"], f"{row['psnr']:.2f}", f"{row['ssim']:.3f}")
+    table.add_row("mean", f"{result['mean']['psnr']:.2f}", f"{result['mean']['ssim']:.3f}")
+    console.print(table)
+    for key in ("missing_gt", "missing_pred"):
+        if result[key]:
+            console.print(f"{key.replace('_', ' ')}: {', '.join(result[key][:10])}")
+    if json_path:
+        from shigu.io.atomic import atomic_write
+
+        atomic_write(json_path, json.dumps(result, indent=2).encode())
+
+
 AERIAL_HELP = """Aerial detection AP by COCO's rules (pycocotools), small/medium/large included.
 
 GT: DOTA labelTxt files (oriented quadrilaterals become their bounding rectangles; objects

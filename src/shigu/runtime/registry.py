@@ -51,6 +51,8 @@ _KAZ_MOT = (
     "16cf07242fc295317201419bc76c236705655171/"
 )
 
+_LYT = "https://raw.githubusercontent.com/Kazuhito00/LYT-Net-ONNX-Sample/main/model/"
+_SCI = "https://raw.githubusercontent.com/Kazuhito00/SCI-ONNX-Sample/main/model/"
 _HYPERLPR = "https://raw.githubusercontent.com/szad670401/HyperLPR/master/resource/models/onnx/"
 
 MODELS: dict[str, ModelSpec] = {
@@ -213,6 +215,42 @@ MODELS: dict[str, ModelSpec] = {
             labels="plate",
             description="HyperLPR3 plate colour classifier (blue, green, yellow)",
             size_bytes=1604473,
+        ),
+        ModelSpec(
+            name="lyt-net-lolv1",
+            format="lowlight-lyt",
+            filename="lyt_net_lolv1_640x360.onnx",
+            urls=(_LYT + "lyt_net_lolv1_640x360.onnx",),
+            sha256="48d8af0bd7007f944cbd8c9660fc5968d00247ce9829a0e8c36412d859275d11",
+            licence="MIT (LYT-Net; ONNX by Kazuhito00)",
+            input_size=(640, 360),
+            labels="none",
+            description="LYT-Net low-light enhancement, LOL-v1 weights, 640x360",
+            size_bytes=302838,
+        ),
+        ModelSpec(
+            name="lyt-net-lolv2-320",
+            format="lowlight-lyt",
+            filename="lyt_net_lolv2_real_320x240.onnx",
+            urls=(_LYT + "lyt_net_lolv2_real_320x240.onnx",),
+            sha256="47e523bc49ade7a0fd2bae765ef0dd603e4524d2191bb6a9d8974b93c83e3f94",
+            licence="MIT (LYT-Net; ONNX by Kazuhito00)",
+            input_size=(320, 240),
+            labels="none",
+            description="LYT-Net low-light enhancement, LOL-v2 real weights, 320x240 (fast)",
+            size_bytes=304152,
+        ),
+        ModelSpec(
+            name="sci-medium",
+            format="lowlight-sci",
+            filename="sci_medium_512x512.onnx",
+            urls=(_SCI + "sci_medium_512x512.onnx",),
+            sha256="01371b63fda08c9c52131d7ba8f897346c7842bec28bcc25f22ca542df224348",
+            licence="MIT repo; upstream SCI weights unlicensed (evaluation only)",
+            input_size=(512, 512),
+            labels="none",
+            description="SCI low-light enhancement (fully convolutional), medium weights",
+            size_bytes=54613,
         ),
         ModelSpec(
             name="movenet-lightning",

@@ -22,7 +22,10 @@ from shigu.stages.base import Stage
 ENTRY_POINT_GROUP = "shigu.stages"
 
 
-BUILT_IN = {"plates": ("shigu.solutions.vehicles.stage", "PlateStage")}
+BUILT_IN = {
+    "plates": ("shigu.solutions.vehicles.stage", "PlateStage"),
+    "enhance": ("shigu.solutions.lowlight.stage", "EnhanceStage"),
+}
 
 
 def available_stages() -> dict[str, type[Stage]]:

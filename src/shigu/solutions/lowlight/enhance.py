@@ -1,0 +1,190 @@
+"""Enhancers: BGR uint8 in, BGR uint8 out, same size.
+
+``lyt`` runs LYT-Net at its fixed 640x360 input; ``lyt-fast`` (the default behind ``auto``)
+runs the LOL-v2 LYT-Net at 320x240 and upsamples its output (measured on the LOL pairs: 0.1 dB
+below ``lyt`` at a fifth of its time, docs/lowlight.md); ``sci`` is SCI made size-free (its
+graph's H and W symbolic); ``gamma`` maps the mean luma to 0.5 with a gamma curve after a
+light bilateral denoise; ``clahe`` equalises the L channel of Lab. ``auto`` enhances only frames
+whose mean luma is below ``dark_below`` and passes the others through untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+
+from shigu.core.errors import InputError
+
+METHODS = ("auto", "lyt-fast", "lyt", "sci", "gamma", "clahe")
+# mean luma (0..1) below which ``auto`` enhances: a quarter of full scale. On the shared data
+# the brightest LOL low-light image is 0.221 and the darkest COCO image 0.269
+# (benchmarks/lowlight.py prints both lists): a round value between them, not fitted.
+DARK_BELOW = 0.25
+LYT_MODELS = {"lyt": ("lyt-net-lolv1", 640, 360), "lyt-fast": ("lyt-net-lolv2-320", 320, 240)}
+SCI_MODEL = "sci-medium"
+
+
+def mean_luma(image: np.ndarray) -> float:
+    """Mean BT.601 luma of a BGR image, 0..1 (on a 1/4-size copy: it is a statistic)."""
+    small = image[::4, ::4]
+    b, g, r = (small[..., i].astype(np.float32) for i in range(3))
+    return float((0.114 * b + 0.587 * g + 0.299 * r).mean() / 255.0)
+
+
+def _session(name: str) -> Any:
+    import onnxruntime as ort
+
+    from shigu.runtime.zoo import ModelZoo
+
+    path = ModelZoo().path(name)
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    so.intra_op_num_threads = 2
+    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+
+class Enhancer:
+    """One method; call with a BGR frame."""
+
+    name = "none"
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class LytEnhancer(Enhancer):
+    def __init__(self, method: str = "lyt-fast") -> None:
+        file, self.w, self.h = LYT_MODELS[method]
+        self.name = method
+        self.session = _session(file)
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        rgb = cv2.cvtColor(cv2.resize(image, (self.w, self.h), interpolation=cv2.INTER_AREA),
+                           cv2.COLOR_BGR2RGB)  # fmt: skip
+        x = rgb.astype(np.float32) / 127.5 - 1.0
+        y = self.session.run(None, {self.input: x[None]})[0][0]
+        out = np.clip((y + 1.0) * 127.5, 0, 255)
+        out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)
+        bgr: np.ndarray = cv2.cvtColor(np.clip(out, 0, 255).round().astype(np.uint8),
+                                       cv2.COLOR_RGB2BGR)  # fmt: skip
+        return bgr
+
+
+class SciEnhancer(Enhancer):
+    name = "sci"
+
+    def __init__(self) -> None:
+        import onnx
+
+        from shigu.runtime.zoo import ModelZoo
+
+        model = onnx.load(str(ModelZoo().path(SCI_MODEL)))
+        for value in [*model.graph.input, *model.graph.output]:
+            dims = value.type.tensor_type.shape.dim
+            dims[2].dim_param, dims[3].dim_param = "H", "W"
+        del model.graph.value_info[:]
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        so.intra_op_num_threads = 2
+        self.session = ort.InferenceSession(model.SerializeToString(), so,
+                                            providers=["CPUExecutionProvider"])  # fmt: skip
+        self.input = self.session.get_inputs()[0].name
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+        out = self.session.run(None, {self.input: rgb.transpose(2, 0, 1)[None]})[1][0]
+        rgb8 = np.clip(out.transpose(1, 2, 0) * 255.0, 0, 255).round().astype(np.uint8)
+        bgr: np.ndarray = cv2.cvtColor(rgb8, cv2.COLOR_RGB2BGR)
+        return bgr
+
+
+class GammaEnhancer(Enhancer):
+    """Gamma that takes the mean luma to ``target``, after a bilateral denoise of the input."""
+
+    name = "gamma"
+
+    def __init__(self, target: float = 0.5) -> None:
+        self.target = target
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        mean = min(max(mean_luma(image), 1e-3), 0.999)
+        gamma = math.log(self.target) / math.log(mean)
+        smooth = cv2.bilateralFilter(image, 5, 12, 5)
+        lut = np.clip(((np.arange(256) / 255.0) ** gamma) * 255.0, 0, 255).round()
+        return cv2.LUT(smooth, lut.astype(np.uint8))
+
+
+class ClaheEnhancer(Enhancer):
+    name = "clahe"
+
+    def __init__(self, clip: float = 3.0, tiles: int = 8) -> None:
+        self.clahe = cv2.createCLAHE(clipLimit=clip, tileGridSize=(tiles, tiles))
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(image, cv2.COLOR_BGR2LAB)
+        lab[..., 0] = self.clahe.apply(lab[..., 0])
+        return cv2.cvtColor(lab, cv2.COLOR_LAB2BGR)
+
+
+class AutoEnhancer(Enhancer):
+    """Enhance dark frames only (mean luma below ``dark_below``); others pass untouched."""
+
+    name = "auto"
+
+    def __init__(self, inner: Enhancer, dark_below: float = DARK_BELOW) -> None:
+        self.inner = inner
+        self.dark_below = dark_below
+        self.enhanced = 0
+        self.passed = 0
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        if mean_luma(image) >= self.dark_below:
+            self.passed += 1
+            return image
+        self.enhanced += 1
+        return self.inner(image)
+
+
+class SteadyBrightness:
+    """Video: scale each enhanced frame so its mean luma follows a running average (``alpha``
+    per frame), so brightness does not flicker when the network's output level jumps."""
+
+    def __init__(self, alpha: float = 0.2) -> None:
+        self.alpha = alpha
+        self.level: float | None = None
+
+    def __call__(self, original: np.ndarray, enhanced: np.ndarray) -> np.ndarray:
+        if enhanced is original:  # passed through by ``auto``: nothing to steady
+            self.level = None
+            return enhanced
+        level = max(mean_luma(enhanced), 1e-3)
+        self.level = (
+            level if self.level is None else ((1 - self.alpha) * self.level + self.alpha * level)
+        )
+        gain = self.level / level
+        if abs(gain - 1) < 0.01:
+            return enhanced
+        scaled: np.ndarray = np.clip(enhanced.astype(np.float32) * gain, 0, 255).round()
+        return scaled.astype(np.uint8)
+
+
+def make_enhancer(method: str = "auto", dark_below: float = DARK_BELOW) -> Enhancer:
+    """The enhancer for a method name (``InputError`` for an unknown one)."""
+    if method == "auto":
+        return AutoEnhancer(LytEnhancer("lyt-fast"), dark_below)
+    if method in LYT_MODELS:
+        return LytEnhancer(method)
+    if method == "sci":
+        return SciEnhancer()
+    if method == "gamma":
+        return GammaEnhancer()
+    if method == "clahe":
+        return ClaheEnhancer()
+    raise InputError(f"unknown enhancement method {method!r}", f"choose {', '.join(METHODS)}")
