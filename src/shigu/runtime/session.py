@@ -102,6 +102,7 @@ class OnnxModel:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"model file not found: {path}", "check the path")
+        ort.set_default_logger_severity(3)  # graph warnings at load go to the default logger
         options = ort.SessionOptions()
         options.log_severity_level = 3  # errors only: some public exports warn on every load
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

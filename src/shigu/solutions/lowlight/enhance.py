@@ -11,6 +11,7 @@ whose mean luma is below ``dark_below`` and passes the others through untouched.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -34,16 +35,28 @@ def mean_luma(image: np.ndarray) -> float:
     return float((0.114 * b + 0.587 * g + 0.299 * r).mean() / 255.0)
 
 
-def _session(name: str) -> Any:
-    import onnxruntime as ort
+def _model(path: Path) -> Any:
+    from shigu.runtime.session import OnnxModel, default_threads
 
-    from shigu.runtime.zoo import ModelZoo
+    return OnnxModel(path, intra_threads=default_threads())
 
-    path = ModelZoo().path(name)
-    so = ort.SessionOptions()
-    so.log_severity_level = 3
-    so.intra_op_num_threads = 2
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
+
+def size_free(path: Path) -> Path:
+    """A copy of a fully convolutional model with symbolic H and W (NCHW), made once beside
+    it: SCI is exported at 512x512 but runs at any size."""
+    target = path.with_name(path.stem + ".anysize.onnx")
+    if not target.is_file():
+        import onnx
+
+        from shigu.io.atomic import atomic_write
+
+        model = onnx.load(str(path))
+        for value in [*model.graph.input, *model.graph.output]:
+            dims = value.type.tensor_type.shape.dim
+            dims[2].dim_param, dims[3].dim_param = "H", "W"
+        del model.graph.value_info[:]
+        atomic_write(target, model.SerializeToString())
+    return target
 
 
 class Enhancer:
@@ -59,15 +72,16 @@ class LytEnhancer(Enhancer):
     def __init__(self, method: str = "lyt-fast") -> None:
         file, self.w, self.h = LYT_MODELS[method]
         self.name = method
-        self.session = _session(file)
-        self.input = self.session.get_inputs()[0].name
+        from shigu.runtime.zoo import ModelZoo
+
+        self.model = _model(ModelZoo().path(file))
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         rgb = cv2.cvtColor(cv2.resize(image, (self.w, self.h), interpolation=cv2.INTER_AREA),
                            cv2.COLOR_BGR2RGB)  # fmt: skip
         x = rgb.astype(np.float32) / 127.5 - 1.0
-        y = self.session.run(None, {self.input: x[None]})[0][0]
+        y = self.model.run(x[None])[0][0]
         out = np.clip((y + 1.0) * 127.5, 0, 255)
         out = cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC)
         bgr: np.ndarray = cv2.cvtColor(np.clip(out, 0, 255).round().astype(np.uint8),
@@ -79,27 +93,13 @@ class SciEnhancer(Enhancer):
     name = "sci"
 
     def __init__(self) -> None:
-        import onnx
-
         from shigu.runtime.zoo import ModelZoo
 
-        model = onnx.load(str(ModelZoo().path(SCI_MODEL)))
-        for value in [*model.graph.input, *model.graph.output]:
-            dims = value.type.tensor_type.shape.dim
-            dims[2].dim_param, dims[3].dim_param = "H", "W"
-        del model.graph.value_info[:]
-        import onnxruntime as ort
-
-        so = ort.SessionOptions()
-        so.log_severity_level = 3
-        so.intra_op_num_threads = 2
-        self.session = ort.InferenceSession(model.SerializeToString(), so,
-                                            providers=["CPUExecutionProvider"])  # fmt: skip
-        self.input = self.session.get_inputs()[0].name
+        self.model = _model(size_free(ModelZoo().path(SCI_MODEL)))
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
-        out = self.session.run(None, {self.input: rgb.transpose(2, 0, 1)[None]})[1][0]
+        out = self.model.run(np.ascontiguousarray(rgb.transpose(2, 0, 1)[None]))[1][0]
         rgb8 = np.clip(out.transpose(1, 2, 0) * 255.0, 0, 255).round().astype(np.uint8)
         bgr: np.ndarray = cv2.cvtColor(rgb8, cv2.COLOR_RGB2BGR)
         return bgr
