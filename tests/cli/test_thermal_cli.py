@@ -133,3 +133,15 @@ zones:
       rules: [{{type: temperature, max_celsius: 50}}]}}
 """)
     assert_one_line_error(run_cli("run", config), "needs a thermal source", 5)  # a config error
+
+
+def test_seq_gives_one_result_per_frame(rjpeg_dir: Path, tmp_path: Path) -> None:
+    seq = _hot_seq(rjpeg_dir, tmp_path / "panel.seq")
+    out_json = tmp_path / "seq.json"
+    proc = run_cli("thermal", seq, "--json", out_json, "--box", "70,50,79,59", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out_json.read_text())
+    assert [r["frame"] for r in results] == list(range(12))
+    peaks = [r["measurements"][0]["celsius_max"] for r in results]
+    assert all(abs(p - 60.0) < 0.1 for p in peaks[3:9])
+    assert all(p < 30 for p in peaks[:3] + peaks[9:])
