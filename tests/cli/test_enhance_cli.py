@@ -68,6 +68,7 @@ def test_iqa_follows_its_stated_conventions(lol: Path, tmp_path: Path) -> None:
     psnr = 10 * np.log10(255**2 / np.mean((a - b) ** 2))  # RGB, range 255, no mean correction
     assert result["images"][0]["psnr"] == pytest.approx(psnr, abs=1e-3)
     assert 0 < result["images"][0]["ssim"] < 1
+    assert result["images"][0]["niqe"] > 0  # no-reference, of the prediction
     assert result["missing_pred"] == ["51"]
     cv2.imwrite(str(pred / "2.png"), cv2.resize(cv2.imread(str(pred / "2.png")), (300, 200)))
     assert_one_line_error(run_cli("eval", "iqa", "--pred", pred, "--gt", gt), "sizes differ", 2)

