@@ -1,8 +1,8 @@
 """Enhancers: BGR uint8 in, BGR uint8 out, same size.
 
 ``lyt`` runs LYT-Net at its fixed 640x360 input; ``lyt-fast`` (the default behind ``auto``)
-runs the LOL-v2 LYT-Net at 320x240 and upsamples its output (measured on the LOL pairs: 0.1 dB
-below ``lyt`` at a fifth of its time, docs/lowlight.md); ``sci`` is SCI made size-free (its
+runs the LOL-v2 LYT-Net re-shaped to 192x144 and upsamples its output (docs/lowlight.md has
+the figures); ``sci`` is SCI made size-free (its
 graph's H and W symbolic); ``gamma`` maps the mean luma to 0.5 with a gamma curve after a
 light bilateral denoise; ``clahe`` equalises the L channel of Lab. ``auto`` enhances only frames
 whose mean luma is below ``dark_below`` and passes the others through untouched.
@@ -24,7 +24,9 @@ METHODS = ("auto", "lyt-fast", "lyt", "sci", "gamma", "clahe")
 # the brightest LOL low-light image is 0.221 and the darkest COCO image 0.269
 # (benchmarks/lowlight.py prints both lists): a round value between them, not fitted.
 DARK_BELOW = 0.25
-LYT_MODELS = {"lyt": ("lyt-net-lolv1", 640, 360), "lyt-fast": ("lyt-net-lolv2-320", 320, 240)}
+# method -> (zoo model, input width, height); lyt-fast runs the 320x240 export re-shaped to
+# 192x144 (``resized_lyt``): 0.36 of its pixels (docs/lowlight.md has the sizes tried)
+LYT_MODELS = {"lyt": ("lyt-net-lolv1", 640, 360), "lyt-fast": ("lyt-net-lolv2-320", 192, 144)}
 SCI_MODEL = "sci-medium"
 
 
@@ -39,6 +41,42 @@ def _model(path: Path) -> Any:
     from shigu.runtime.session import OnnxModel, default_threads
 
     return OnnxModel(path, intra_threads=default_threads())
+
+
+def resized_lyt(path: Path, width: int, height: int) -> Path:
+    """A copy of a LYT-Net export made for another fixed input size, made once beside it.
+
+    The export bakes its size into a few integer constants (the targets of its upsampling
+    ``Resize`` nodes and its attention reshapes: the input size divided by 1, 2, 4, 8 or 16);
+    those are rescaled and the input/output shapes changed. Sizes must be multiples of 16."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    h0, w0 = int(dims[1].dim_value), int(dims[2].dim_value)
+    if (w0, h0) == (width, height):
+        return path
+    if width % 16 or height % 16:
+        raise InputError(f"LYT-Net sizes must be multiples of 16, got {width}x{height}")
+    target = path.with_name(f"{path.stem}.{width}x{height}.onnx")
+    if target.is_file():
+        return target
+    pairs = {(h0 // k, w0 // k): (height // k, width // k) for k in (1, 2, 4, 8, 16)}
+    for init in model.graph.initializer:
+        value = numpy_helper.to_array(init)
+        key = tuple(int(v) for v in value.ravel())
+        if value.dtype.kind == "i" and value.size == 2 and key in pairs:
+            new = np.array(pairs[key], dtype=value.dtype).reshape(value.shape)
+            init.CopyFrom(numpy_helper.from_array(new, init.name))
+    for io in (model.graph.input[0], model.graph.output[0]):
+        d = io.type.tensor_type.shape.dim
+        d[1].dim_value, d[2].dim_value = height, width
+    del model.graph.value_info[:]
+    from shigu.io.atomic import atomic_write
+
+    atomic_write(target, model.SerializeToString())
+    return target
 
 
 def size_free(path: Path) -> Path:
@@ -74,7 +112,7 @@ class LytEnhancer(Enhancer):
         self.name = method
         from shigu.runtime.zoo import ModelZoo
 
-        self.model = _model(ModelZoo().path(file))
+        self.model = _model(resized_lyt(ModelZoo().path(file), self.w, self.h))
 
     def __call__(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
