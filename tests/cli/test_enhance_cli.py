@@ -41,6 +41,7 @@ def test_auto_brightens_dark_images_and_leaves_lit_ones_alone(
     out = tmp_path / "bright"
     proc = run_cli("enhance", folder, "--out", out, "--no-progress", env=env)
     assert proc.returncode == 0, proc.stderr
+    assert "auto: 2 dark, enhanced; 2 well lit" in proc.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in folder.iterdir())
     for p in coco:  # well lit: the very same file
         assert (out / p.name).read_bytes() == p.read_bytes()
@@ -105,6 +106,9 @@ def test_mistakes(tmp_path: Path) -> None:
         run_cli("enhance", tmp_path / "no.mp4", "--out", tmp_path), "not found", 2
     )
     assert_one_line_error(run_cli("enhance", tmp_path, "--out", tmp_path, "-m", "x"), "unknown", 2)
+    a_file = tmp_path / "taken.txt"
+    a_file.write_text("x")
+    assert_one_line_error(run_cli("enhance", tmp_path, "--out", a_file), "is a file", 2)
 
 
 def test_enhance_pre_stage_in_a_pipeline(lol: Path, tmp_path: Path, env: dict[str, str]) -> None:

@@ -53,6 +53,8 @@ def enhance(
     is_images = is_glob(source) or path.is_dir() or path.suffix.lower() in IMAGE_EXTENSIONS
     if not is_images and not path.exists() and "://" not in source:
         raise InputError(f"not found: {source}", "check the file, folder or pattern")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file", "give a folder for the results")
     check_writable_folder(out)
     enhancer = make_enhancer(method)
     if is_images:
@@ -65,6 +67,11 @@ def enhance(
         _images(enhancer, paths, out, progress)
     else:
         _video(enhancer, source, out, progress)
+    from shigu.solutions.lowlight.enhance import AutoEnhancer
+
+    if isinstance(enhancer, AutoEnhancer):
+        console.print(f"auto: {enhancer.enhanced} dark, enhanced; {enhancer.passed} well lit, "
+                      "left as they were", highlight=False)  # fmt: skip
 
 
 def _images(enhancer: object, paths: list[Path], out: Path, progress: bool) -> None:

@@ -116,29 +116,9 @@ def thermal(
 
 
 def _inputs(inputs: list[str]) -> list[Path]:
-    from shigu.sources.images import is_glob, natural_key
+    from shigu.solutions.thermal.rjpeg import list_radiometric
 
-    suffixes = {".jpg", ".jpeg", ".fff", ".seq"}
-    paths: list[Path] = []
-    for text in inputs:
-        path = Path(text)
-        if is_glob(text):
-            import glob
-
-            found = [Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file()]
-            if not found:
-                raise InputError(f"no file matches {text!r}", "check the pattern")
-            paths += sorted(found, key=natural_key)
-        elif path.is_dir():
-            found = [p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file()]
-            if not found:
-                raise InputError(f"no .jpg, .fff or .seq file in {path}")
-            paths += sorted(found, key=natural_key)
-        elif path.is_file():
-            paths.append(path)
-        else:
-            raise InputError(f"not found: {text}", "check the file, folder or pattern")
-    return paths
+    return [p for text in inputs for p in list_radiometric(text)]
 
 
 def _one_file(path: Path, scene: dict[str, Any], wanted: list[tuple[str, list[float]]],

@@ -319,6 +319,35 @@ def read_seq(path: str | Path) -> list[Radiometric]:
     return frames
 
 
+RADIOMETRIC_SUFFIXES = (".jpg", ".jpeg", ".fff", ".seq")
+
+
+def list_radiometric(
+    spec: str | Path, suffixes: tuple[str, ...] = RADIOMETRIC_SUFFIXES
+) -> list[Path]:
+    """The files a file, folder or glob names, in natural order (``ThermalFormatError`` when
+    it names none)."""
+    from shigu.sources.images import is_glob, natural_key
+
+    text = str(spec)
+    path = Path(text)
+    if is_glob(text):
+        import glob
+
+        found = [Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file()]
+        if not found:
+            raise ThermalFormatError(f"no file matches {text!r}", "check the pattern")
+    elif path.is_dir():
+        found = [p for p in path.iterdir() if p.suffix.lower() in suffixes and p.is_file()]
+        if not found:
+            raise ThermalFormatError(f"no {', '.join(suffixes)} file in {path}")
+    elif path.is_file():
+        return [path]
+    else:
+        raise ThermalFormatError(f"not found: {text}", "check the file, folder or pattern")
+    return sorted(found, key=natural_key)
+
+
 def visible_image(path: str | Path) -> np.ndarray | None:
     """The ordinary (visible or thermal-rendered) JPEG picture of an R-JPEG, BGR."""
     import cv2

@@ -57,23 +57,10 @@ class ThermalSource(Source):
             self.paths: list[Path] = []
             first = self.seq[0]
         else:
-            from shigu.sources.images import is_glob, natural_key
+            from shigu.solutions.thermal.rjpeg import list_radiometric
 
-            if is_glob(text):
-                import glob
-
-                self.paths = sorted((Path(p) for p in glob.glob(text)), key=natural_key)
-            elif path.is_dir():
-                self.paths = sorted((p for p in path.iterdir()
-                                     if p.suffix.lower() in (".jpg", ".jpeg", ".fff")),
-                                    key=natural_key)  # fmt: skip
-            elif path.is_file():
-                self.paths = [path]
-            else:
-                raise SourceError(f"not found: {text}", "give R-JPEGs (folder or glob) or a .seq")
-            if not self.paths:
-                raise SourceError(f"no radiometric images in {text}")
             try:
+                self.paths = list_radiometric(text, (".jpg", ".jpeg", ".fff"))
                 first = read_radiometric(self.paths[0])
             except ThermalFormatError as exc:
                 raise SourceError(exc.one_line()) from None
