@@ -65,6 +65,7 @@ def _register() -> None:
         "plates",
         "thermal",
         "enhance",
+        "med",
         "doctor",
     ):
         try:

@@ -19,8 +19,8 @@ def psnr_ssim(pred_rgb: np.ndarray, gt_rgb: np.ndarray) -> tuple[float, float]:
     if pred_rgb.shape != gt_rgb.shape:
         raise InputError(f"sizes differ: {pred_rgb.shape[1::-1]} vs {gt_rgb.shape[1::-1]}",
                          "IQA compares images at the same size")  # fmt: skip
-    psnr = float(peak_signal_noise_ratio(gt_rgb, pred_rgb, data_range=255))  # type: ignore[no-untyped-call]
-    ssim = float(structural_similarity(gt_rgb, pred_rgb, channel_axis=2, data_range=255))  # type: ignore[no-untyped-call]
+    psnr = float(peak_signal_noise_ratio(gt_rgb, pred_rgb, data_range=255))
+    ssim = float(structural_similarity(gt_rgb, pred_rgb, channel_axis=2, data_range=255))
     return psnr, ssim
 
 

@@ -1,0 +1,75 @@
+"""NIfTI in and out (nibabel): volumes with their affines, written atomically."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shigu.core.errors import InputError
+from shigu.io.atomic import atomic_write
+from shigu.solutions.medical.volume import Volume
+
+NIFTI_SUFFIXES = (".nii", ".nii.gz")
+
+
+def is_nifti(path: Path) -> bool:
+    name = path.name.lower()
+    return name.endswith(".nii") or name.endswith(".nii.gz")
+
+
+def read_nifti(path: Path) -> Volume:
+    """A NIfTI file as a `Volume` (scaling applied; the sform, else the qform, as affine)."""
+    import nibabel as nib
+
+    try:
+        image: Any = nib.load(str(path))
+        data = np.asanyarray(image.dataobj)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} does not exist", "give a .nii or .nii.gz file") from exc
+    except Exception as exc:  # nibabel raises many types for damaged files
+        raise InputError(f"cannot read {path} as NIfTI ({type(exc).__name__}: {exc})",
+                         "the file is damaged or not NIfTI") from exc  # fmt: skip
+    if data.ndim == 4 and data.shape[3] == 1:
+        data = data[..., 0]
+    if data.ndim not in (2, 3):
+        raise InputError(f"{path} has {data.ndim} dimensions", "give a 3D volume")
+    if data.ndim == 2:
+        data = data[:, :, None]
+    meta: dict[str, Any] = {"Source": str(path)}
+    return Volume(data, np.asarray(image.affine, dtype=np.float64), meta)
+
+
+def nifti_bytes(volume: Volume, compress: bool) -> bytes:
+    """The volume as a NIfTI-1 file (qform and sform both set, code 1 = scanner)."""
+    import nibabel as nib
+
+    image = nib.Nifti1Image(volume.data, volume.affine)
+    image.header.set_xyzt_units("mm", "sec")
+    image.set_qform(volume.affine, code=1)
+    image.set_sform(volume.affine, code=1)
+    raw = image.to_bytes()
+    return gzip.compress(raw, compresslevel=6) if compress else raw
+
+
+def write_nifti(volume: Volume, path: Path) -> None:
+    """Write ``path`` (.nii or .nii.gz) so a reader never sees half a file."""
+    if not is_nifti(path):
+        raise InputError(f"{path} should end in .nii or .nii.gz")
+    atomic_write(path, nifti_bytes(volume, compress=path.name.lower().endswith(".gz")))
+
+
+def sidecar_path(path: Path) -> Path:
+    name = path.name
+    for suffix in (".nii.gz", ".nii", ".NII.GZ", ".NII"):
+        if name.endswith(suffix):
+            return path.with_name(name[: -len(suffix)] + ".json")
+    return path.with_suffix(".json")
+
+
+def write_sidecar(meta: dict[str, Any], path: Path, software_version: str) -> None:
+    body = {**meta, "ConversionSoftware": "shigu", "ConversionSoftwareVersion": software_version}
+    atomic_write(path, (json.dumps(body, indent="\t") + "\n").encode())

@@ -1,0 +1,136 @@
+"""`shigu med` as a user runs it: info, convert (against the real dcm2niix), metrics, masks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+
+from tests.cli import assert_one_line_error, run_cli
+from tests.solutions.medical.conftest import run_dcm2niix
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def medical(data_dir: Path) -> Path:
+    folder = data_dir / "medical"
+    if not folder.is_dir():
+        pytest.skip("medical data not in the shared data")
+    return folder
+
+
+def test_convert_matches_dcm2niix_and_writes_sidecar(medical: Path, tmp_path: Path) -> None:
+    series = medical / "ct_philips_phantom_5mm"
+    out = tmp_path / "phantom.nii.gz"
+    proc = run_cli("med", "convert", series, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "512 x 512 x 28 voxels" in proc.stdout
+    ref = nib.load(run_dcm2niix(series, tmp_path / "ref")[0])
+    ours = nib.load(out)
+    np.testing.assert_allclose(ours.affine, ref.affine, atol=1e-4)
+    np.testing.assert_array_equal(ours.get_fdata(), ref.get_fdata())
+    sidecar = json.loads((tmp_path / "phantom.json").read_text())
+    assert sidecar["Modality"] == "CT" and sidecar["SeriesNumber"] == 201
+
+    tilted = tmp_path / "tilt.nii"
+    proc = run_cli("med", "convert", medical / "ct_ge_head_gantry_tilt", "-o", tilted)
+    assert proc.returncode == 0, proc.stderr
+    assert "gantry tilt of 18.5 degrees corrected" in proc.stderr
+    assert nib.load(tilted).shape == (512, 611, 56)
+
+
+def test_info_lists_series_and_describes_volumes(medical: Path, tmp_path: Path) -> None:
+    proc = run_cli("med", "info", medical, "--json", tmp_path / "all.json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "all.json").read_text())
+    assert {s["number"] for s in report["series"]} >= {2, 201}
+    assert "pass --series" in proc.stdout
+    proc = run_cli("med", "info", medical / "ct_ge_head_gantry_tilt", "--json",
+                   tmp_path / "ge.json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    volume = json.loads((tmp_path / "ge.json").read_text())["volume"]
+    assert volume["shape"] == [512, 611, 56] and volume["orientation"] == "LAS"
+    assert volume["Modality"] == "CT" and len(volume["notes"]) == 2
+    proc = run_cli("med", "info", medical / "totalsegmentator" / "example_ct_sm.nii.gz")
+    assert proc.returncode == 0 and "122 x 101 x 30" in proc.stdout and "RAS" in proc.stdout
+
+
+def test_metrics_and_masks(medical: Path, tmp_path: Path) -> None:
+    ts = medical / "totalsegmentator"
+    masks = tmp_path / "masks"
+    proc = run_cli("med", "masks", ts / "example_ct_sm.nii.gz", "--out", masks, "--json",
+                   tmp_path / "vol.json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in masks.iterdir()} == {"body.nii.gz", "lungs.nii.gz", "bone.nii.gz",
+                                                 "labels.nii.gz"}  # fmt: skip
+    volumes = json.loads((tmp_path / "vol.json").read_text())["volumes_ml"]
+    assert volumes["body"] > volumes["bone"] > 0
+    out = tmp_path / "scores.json"
+    proc = run_cli("med", "metrics", "--pred", ts / "example_seg.nii.gz", "--gt",
+                   ts / "example_seg.nii.gz", "--labels", "5,10,999", "--json", out)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    scores = json.loads(out.read_text())
+    assert [s["label"] for s in scores["labels"]] == [5, 10, 999]
+    liver, _, absent = scores["labels"]
+    assert liver["dice"] == 1.0 and liver["hd95_mm"] == 0.0
+    assert absent["gt_empty"] and absent["pred_empty"] and absent["dice"] == 1.0
+    proc = run_cli("med", "masks", medical / "ct_philips_phantom_5mm", "--out", masks, "--seg")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli(
+        "med",
+        "metrics",
+        "--pred",
+        masks / "masks.dcm",
+        "--gt",
+        masks / "bone.nii.gz",
+        "--labels",
+        "3",
+    )  # fmt: skip  (SEG segment 3 is bone; the NIfTI's label is 1)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_bad_inputs_are_one_line_errors(medical: Path, tmp_path: Path) -> None:
+    phantom = sorted((medical / "ct_philips_phantom_5mm").glob("*.dcm"),
+                     key=lambda p: int(p.stem[1:]))  # fmt: skip
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    for f in phantom[:4] + sorted((medical / "ct_ge_head_gantry_tilt").glob("*.dcm"))[:4]:
+        shutil.copy(f, mixed / f"{f.parent.name}_{f.name}")
+    out = tmp_path / "o.nii.gz"
+    assert_one_line_error(run_cli("med", "convert", mixed, "--out", out), "holds 2 series", 2)
+    gap = tmp_path / "gap"
+    gap.mkdir()
+    for f in phantom[:5] + phantom[6:]:
+        shutil.copy(f, gap / f.name)
+    (gap / "notes.txt").write_text("not DICOM")
+    assert_one_line_error(run_cli("med", "convert", gap, "--out", out), "missing between", 2)
+    proc = run_cli("med", "convert", gap, "--out", out, "--allow-gaps")
+    assert proc.returncode == 0, proc.stderr  # notes.txt is skipped
+    out.unlink()
+    truncated = tmp_path / "truncated"
+    truncated.mkdir()
+    for f in phantom[:3]:
+        shutil.copy(f, truncated / f.name)
+    victim = truncated / phantom[1].name
+    victim.write_bytes(victim.read_bytes()[:200_000])
+    assert_one_line_error(run_cli("med", "convert", truncated, "--out", out), phantom[1].name, 2)
+    assert not out.exists() and not list(tmp_path.glob(".o.nii.gz*"))  # nothing half written
+    assert_one_line_error(run_cli("med", "convert", gap, "--out", tmp_path / "x.png"),
+                          "should end in .nii", 2)  # fmt: skip
+    assert_one_line_error(run_cli("med", "convert", tmp_path / "nope", "--out", out),
+                          "does not exist", 2)  # fmt: skip
+    assert_one_line_error(run_cli("med", "metrics", "--pred", medical / "totalsegmentator" /
+                                  "example_ct_sm.nii.gz", "--gt", medical / "totalsegmentator" /
+                                  "example_seg.nii.gz"), "not a label map", 2)  # fmt: skip
+    assert_one_line_error(run_cli("med", "metrics", "--pred", medical / "rtstruct" / "rt.dcm",
+                                  "--gt", medical / "totalsegmentator" / "example_seg.nii.gz"),
+                          "not on the ground truth's grid", 2)  # fmt: skip
+    assert_one_line_error(run_cli("med", "metrics", "--pred", out, "--gt", out, "--labels",
+                                  "a,b"), "--labels", 2)  # fmt: skip
+    assert_one_line_error(run_cli("med", "masks", medical / "ct_ge_head_gantry_tilt", "--out",
+                                  tmp_path / "m", "--seg"), "not resampled", 2)  # fmt: skip
