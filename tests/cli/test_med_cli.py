@@ -50,8 +50,9 @@ def test_info_lists_series_and_describes_volumes(medical: Path, tmp_path: Path) 
     report = json.loads((tmp_path / "all.json").read_text())
     assert {s["number"] for s in report["series"]} >= {2, 201}
     assert "pass --series" in proc.stdout
-    proc = run_cli("med", "info", medical / "ct_ge_head_gantry_tilt", "--json",
-                   tmp_path / "ge.json")  # fmt: skip
+    proc = run_cli(
+        "med", "info", medical / "ct_ge_head_gantry_tilt", "--json", tmp_path / "ge.json"
+    )
     assert proc.returncode == 0, proc.stderr
     volume = json.loads((tmp_path / "ge.json").read_text())["volume"]
     assert volume["shape"] == [512, 611, 56] and volume["orientation"] == "LAS"
@@ -63,16 +64,31 @@ def test_info_lists_series_and_describes_volumes(medical: Path, tmp_path: Path) 
 def test_metrics_and_masks(medical: Path, tmp_path: Path) -> None:
     ts = medical / "totalsegmentator"
     masks = tmp_path / "masks"
-    proc = run_cli("med", "masks", ts / "example_ct_sm.nii.gz", "--out", masks, "--json",
-                   tmp_path / "vol.json")  # fmt: skip
+    proc = run_cli(
+        "med", "masks", ts / "example_ct_sm.nii.gz", "--out", masks, "--json", tmp_path / "vol.json"
+    )
     assert proc.returncode == 0, proc.stderr
-    assert {p.name for p in masks.iterdir()} == {"body.nii.gz", "lungs.nii.gz", "bone.nii.gz",
-                                                 "labels.nii.gz"}  # fmt: skip
+    assert {p.name for p in masks.iterdir()} == {
+        "body.nii.gz",
+        "lungs.nii.gz",
+        "bone.nii.gz",
+        "labels.nii.gz",
+    }
     volumes = json.loads((tmp_path / "vol.json").read_text())["volumes_ml"]
     assert volumes["body"] > volumes["bone"] > 0
     out = tmp_path / "scores.json"
-    proc = run_cli("med", "metrics", "--pred", ts / "example_seg.nii.gz", "--gt",
-                   ts / "example_seg.nii.gz", "--labels", "5,10,999", "--json", out)  # fmt: skip
+    proc = run_cli(
+        "med",
+        "metrics",
+        "--pred",
+        ts / "example_seg.nii.gz",
+        "--gt",
+        ts / "example_seg.nii.gz",
+        "--labels",
+        "5,10,999",
+        "--json",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     scores = json.loads(out.read_text())
     assert [s["label"] for s in scores["labels"]] == [5, 10, 999]
@@ -95,8 +111,9 @@ def test_metrics_and_masks(medical: Path, tmp_path: Path) -> None:
 
 
 def test_bad_inputs_are_one_line_errors(medical: Path, tmp_path: Path) -> None:
-    phantom = sorted((medical / "ct_philips_phantom_5mm").glob("*.dcm"),
-                     key=lambda p: int(p.stem[1:]))  # fmt: skip
+    phantom = sorted(
+        (medical / "ct_philips_phantom_5mm").glob("*.dcm"), key=lambda p: int(p.stem[1:])
+    )
     mixed = tmp_path / "mixed"
     mixed.mkdir()
     for f in phantom[:4] + sorted((medical / "ct_ge_head_gantry_tilt").glob("*.dcm"))[:4]:
@@ -120,17 +137,79 @@ def test_bad_inputs_are_one_line_errors(medical: Path, tmp_path: Path) -> None:
     victim.write_bytes(victim.read_bytes()[:200_000])
     assert_one_line_error(run_cli("med", "convert", truncated, "--out", out), phantom[1].name, 2)
     assert not out.exists() and not list(tmp_path.glob(".o.nii.gz*"))  # nothing half written
-    assert_one_line_error(run_cli("med", "convert", gap, "--out", tmp_path / "x.png"),
-                          "should end in .nii", 2)  # fmt: skip
-    assert_one_line_error(run_cli("med", "convert", tmp_path / "nope", "--out", out),
-                          "does not exist", 2)  # fmt: skip
-    assert_one_line_error(run_cli("med", "metrics", "--pred", medical / "totalsegmentator" /
-                                  "example_ct_sm.nii.gz", "--gt", medical / "totalsegmentator" /
-                                  "example_seg.nii.gz"), "not a label map", 2)  # fmt: skip
-    assert_one_line_error(run_cli("med", "metrics", "--pred", medical / "rtstruct" / "rt.dcm",
-                                  "--gt", medical / "totalsegmentator" / "example_seg.nii.gz"),
-                          "not on the ground truth's grid", 2)  # fmt: skip
-    assert_one_line_error(run_cli("med", "metrics", "--pred", out, "--gt", out, "--labels",
-                                  "a,b"), "--labels", 2)  # fmt: skip
-    assert_one_line_error(run_cli("med", "masks", medical / "ct_ge_head_gantry_tilt", "--out",
-                                  tmp_path / "m", "--seg"), "not resampled", 2)  # fmt: skip
+    assert_one_line_error(
+        run_cli("med", "convert", gap, "--out", tmp_path / "x.png"), "should end in .nii", 2
+    )
+    assert_one_line_error(
+        run_cli("med", "convert", tmp_path / "nope", "--out", out), "does not exist", 2
+    )
+    assert_one_line_error(
+        run_cli(
+            "med",
+            "metrics",
+            "--pred",
+            medical / "totalsegmentator" / "example_ct_sm.nii.gz",
+            "--gt",
+            medical / "totalsegmentator" / "example_seg.nii.gz",
+        ),
+        "not a label map",
+        2,
+    )
+    assert_one_line_error(
+        run_cli(
+            "med",
+            "metrics",
+            "--pred",
+            medical / "rtstruct" / "rt.dcm",
+            "--gt",
+            medical / "totalsegmentator" / "example_seg.nii.gz",
+        ),
+        "not on the ground truth's grid",
+        2,
+    )
+    assert_one_line_error(
+        run_cli("med", "metrics", "--pred", out, "--gt", out, "--labels", "a,b"), "--labels", 2
+    )
+    assert_one_line_error(
+        run_cli(
+            "med", "masks", medical / "ct_ge_head_gantry_tilt", "--out", tmp_path / "m", "--seg"
+        ),
+        "not resampled",
+        2,
+    )
+
+
+def test_deid_through_the_cli(medical: Path, tmp_path: Path) -> None:
+    out = tmp_path / "deid"
+    proc = run_cli(
+        "med",
+        "deid",
+        medical / "ct_philips_phantom_5mm",
+        "--out",
+        out,
+        "--profile",
+        "basic,retain-dates",
+        "--key",
+        "secret",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote 28 file(s)" in proc.stdout and (out / "deid_audit.csv").is_file()
+    series = next(p for p in out.iterdir() if p.is_dir())
+    proc = run_cli("med", "convert", series, "--out", tmp_path / "v.nii.gz")
+    assert proc.returncode == 0, proc.stderr  # still one series that converts
+    assert_one_line_error(
+        run_cli(
+            "med",
+            "deid",
+            medical / "ct_philips_phantom_5mm",
+            "--out",
+            out,
+            "--profile",
+            "basic,retain-everything",
+        ),
+        "not a profile",
+        2,
+    )
+    assert_one_line_error(
+        run_cli("med", "deid", tmp_path / "missing", "--out", out), "does not exist", 2
+    )

@@ -69,10 +69,20 @@ def _describe_volume(volume: Any) -> dict[str, Any]:
         "value_min": float(data.min()),
         "value_max": float(data.max()),
         "notes": list(volume.notes),
-        **{k: v for k, v in volume.meta.items() if k in ("Modality", "SeriesDescription",
-                                                           "SeriesNumber", "Manufacturer",
-                                                           "BodyPart", "Source")},
-    }  # fmt: skip
+        **{
+            k: v
+            for k, v in volume.meta.items()
+            if k
+            in (
+                "Modality",
+                "SeriesDescription",
+                "SeriesNumber",
+                "Manufacturer",
+                "BodyPart",
+                "Source",
+            )
+        },
+    }
 
 
 @app.command("info", help=INFO_HELP, no_args_is_help=True)
@@ -90,17 +100,35 @@ def info_cmd(
         headers, skipped = scan(path)
         found = list_series(headers)
         report["series"] = [
-            {"uid": s.uid, "number": s.number, "modality": s.modality,
-             "description": s.description, "files": len(s.files),
-             "size": [s.columns, s.rows]}
+            {
+                "uid": s.uid,
+                "number": s.number,
+                "modality": s.modality,
+                "description": s.description,
+                "files": len(s.files),
+                "size": [s.columns, s.rows],
+            }
             for s in found
-        ]  # fmt: skip
+        ]
         report["non_dicom_files"] = len(skipped)
-        rows = [[str(s.number or ""), s.modality, escape(s.description), str(len(s.files)),
-                 f"{s.columns}x{s.rows}", s.uid] for s in found]  # fmt: skip
-        console.print(narrow_table(f"Series in {escape(str(path))}",
-                                   ["#", "modality", "description", "files", "size", "UID"],
-                                   rows))  # fmt: skip
+        rows = [
+            [
+                str(s.number or ""),
+                s.modality,
+                escape(s.description),
+                str(len(s.files)),
+                f"{s.columns}x{s.rows}",
+                s.uid,
+            ]
+            for s in found
+        ]
+        console.print(
+            narrow_table(
+                f"Series in {escape(str(path))}",
+                ["#", "modality", "description", "files", "size", "UID"],
+                rows,
+            )
+        )
         if skipped:
             console.print(f"{len(skipped)} file(s) are not DICOM images and were skipped")
         if len(found) > 1 and series is None:
@@ -186,8 +214,9 @@ def _labels_option(text: str | None) -> list[int] | None:
     try:
         values = [int(v) for v in text.replace(" ", "").split(",") if v]
     except ValueError as exc:
-        raise InputError(f"--labels {text!r} is not a list of label numbers",
-                         "give e.g. --labels 1,2,5")  from exc  # fmt: skip
+        raise InputError(
+            f"--labels {text!r} is not a list of label numbers", "give e.g. --labels 1,2,5"
+        ) from exc
     if not values or min(values) < 1:
         raise InputError(f"--labels {text!r} should list labels 1 and up", "0 is background")
     return values
@@ -218,17 +247,32 @@ def metrics_cmd(
     if not ids:
         raise InputError("both segmentations are empty", "check that the right files were given")
     empty = np.zeros(truth.shape, dtype=bool)
-    scores = [score_masks(guess.masks.get(i, empty), truth.masks.get(i, empty), truth.spacing, i)
-              for i in ids]  # fmt: skip
+    scores = [
+        score_masks(guess.masks.get(i, empty), truth.masks.get(i, empty), truth.spacing, i)
+        for i in ids
+    ]
     names = {**guess.names, **truth.names}
-    rows = [[str(s.label), escape(names.get(s.label, "")), _fmt(s.dice), _fmt(s.iou),
-             _fmt(s.hd95_mm, 2), _fmt(s.asd_mm, 2), f"{s.pred_ml:.2f}", f"{s.gt_ml:.2f}",
-             f"{s.volume_diff_ml:+.2f}"] for s in scores]  # fmt: skip
-    console.print(narrow_table(
-        "Segmentation scores",
-        ["label", "name", "Dice", "IoU", "HD95 mm", "ASD mm", "pred ml", "gt ml", "diff ml"],
-        rows,
-    ))  # fmt: skip
+    rows = [
+        [
+            str(s.label),
+            escape(names.get(s.label, "")),
+            _fmt(s.dice),
+            _fmt(s.iou),
+            _fmt(s.hd95_mm, 2),
+            _fmt(s.asd_mm, 2),
+            f"{s.pred_ml:.2f}",
+            f"{s.gt_ml:.2f}",
+            f"{s.volume_diff_ml:+.2f}",
+        ]
+        for s in scores
+    ]
+    console.print(
+        narrow_table(
+            "Segmentation scores",
+            ["label", "name", "Dice", "IoU", "HD95 mm", "ASD mm", "pred ml", "gt ml", "diff ml"],
+            rows,
+        )
+    )
     means = summary(scores)
     console.print(
         f"mean over {len(scores)} label(s): Dice {_fmt(means['mean_dice'])}, IoU "
@@ -239,9 +283,13 @@ def metrics_cmd(
     if json_path:
         from shigu.io.atomic import atomic_write
 
-        body = {"pred": str(pred), "gt": str(gt), "spacing_mm": list(truth.spacing),
-                "labels": [{**s.as_dict(), "name": names.get(s.label, "")} for s in scores],
-                "summary": means}  # fmt: skip
+        body = {
+            "pred": str(pred),
+            "gt": str(gt),
+            "spacing_mm": list(truth.spacing),
+            "labels": [{**s.as_dict(), "name": names.get(s.label, "")} for s in scores],
+            "summary": means,
+        }
         atomic_write(json_path, json.dumps(body, indent=2).encode())
 
 
@@ -281,11 +329,14 @@ def masks_cmd(
     volume = _load(ct, series)
     modality = str(volume.meta.get("Modality", "CT"))
     if modality not in ("CT", ""):
-        raise InputError(f"{ct} is {modality}, not CT", "Hounsfield thresholds only mean "
-                         "something on CT")  # fmt: skip
+        raise InputError(
+            f"{ct} is {modality}, not CT", "Hounsfield thresholds only mean something on CT"
+        )
     if seg and not volume.source_files:
-        raise InputError("--seg needs a DICOM series that was not resampled",
-                         "drop --seg to write NIfTI masks only")  # fmt: skip
+        raise InputError(
+            "--seg needs a DICOM series that was not resampled",
+            "drop --seg to write NIfTI masks only",
+        )
     masks = ct_masks(volume)
     out.mkdir(parents=True, exist_ok=True)
     for name in MASK_NAMES:
@@ -295,13 +346,99 @@ def masks_cmd(
     if seg:
         from shigu.solutions.medical.seg_writer import write_dicom_seg
 
-        write_dicom_seg(volume, {n: getattr(masks, n) for n in MASK_NAMES}, out / "masks.dcm",
-                        __version__)  # fmt: skip
+        write_dicom_seg(
+            volume, {n: getattr(masks, n) for n in MASK_NAMES}, out / "masks.dcm", __version__
+        )
     volumes = masks.volumes_ml()
     console.print(", ".join(f"{n} {v:,.1f} ml" for n, v in volumes.items()), highlight=False)
     console.print(f"wrote {escape(str(out))}/", highlight=False)
     if json_path:
         atomic_write(json_path, json.dumps({"volumes_ml": volumes}, indent=2).encode())
+
+
+DEID_HELP = """De-identify DICOM files by the PS3.15 Annex E Basic Profile and its options.
+
+Every DICOM file under IN is written to OUT as <series UID>/<instance UID>.dcm with the
+identifying attributes of the standard's table removed, emptied or replaced, every private tag
+removed, and UIDs replaced consistently (the same original UID always becomes the same new UID,
+so series stay series and SEG/RTSTRUCT/SR references stay valid). Patient IDs become a keyed
+pseudonym. Pixel data is untouched. OUT/deid_audit.csv lists every change (file, tag, action;
+never the original values). Running it again on its own output changes nothing.
+
+--profile is basic, optionally with options, comma separated:
+  retain-dates          shift dates by a per-patient offset instead of removing them
+  retain-device         keep device serial numbers and station names
+  retain-institution    keep institution names and addresses
+  retain-patient-chars  keep age, sex, size, weight
+  retain-uids           keep the original UIDs
+
+--key (or $SHIGU_DEID_KEY) makes pseudonyms, UIDs and date shifts repeatable across runs, so
+later scans of a patient link to earlier ones; without it each run uses a fresh random key.
+Burned-in annotation (BurnedInAnnotation YES, or US/SC/ES/XC/OT images) is flagged in the
+audit and the summary; --mask-burned-in blacks out ultrasound outside its declared regions.
+
+Examples:
+  shigu med deid study/ --out study_deid/
+  shigu med deid study/ --out shared/ --profile basic,retain-dates --key "$PROJECT_KEY"
+"""
+
+
+def _profile(text: str) -> tuple[str, ...]:
+    from shigu.solutions.medical.deid import OPTIONS
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n != "basic" and n not in OPTIONS]
+    if not names or unknown:
+        raise InputError(
+            f"--profile {text!r} is not a profile",
+            f"give basic, optionally with {', '.join(OPTIONS)} (comma separated)",
+        )
+    return tuple(n for n in names if n != "basic")
+
+
+@app.command("deid", help=DEID_HELP, no_args_is_help=True)
+def deid_cmd(
+    source: Path = typer.Argument(..., help="A DICOM file or a folder of them."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the de-identified files."),
+    profile: str = typer.Option("basic", "--profile", help="basic[,option,...]; see above."),
+    key: str | None = typer.Option(
+        None, "--key", envvar="SHIGU_DEID_KEY", help="Secret that makes the mapping repeatable."
+    ),
+    mask_burned_in: bool = typer.Option(
+        False, "--mask-burned-in", help="Black out ultrasound outside its regions."
+    ),
+) -> None:
+    import os
+    from collections import Counter
+
+    from shigu.cli._common import check_writable_folder
+    from shigu.solutions.medical.deid import Deidentifier, deidentify_tree
+
+    options = _profile(profile)
+    if not source.exists():
+        raise InputError(f"{source} does not exist", "give a DICOM file or folder")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file", "give a folder")
+    if source.is_dir() and out.resolve().is_relative_to(source.resolve()):
+        raise InputError(f"--out {out} is inside {source}", "write the copies elsewhere")
+    check_writable_folder(out)
+    secret = key.encode() if key else os.urandom(32)
+    report = deidentify_tree(source, out, Deidentifier(secret, options, mask_burned_in))
+    counts = Counter(c.action for c in report.changes)
+    flagged = sorted({c.file for c in report.changes if c.action == "flagged"})
+    console.print(
+        f"wrote {len(report.written)} file(s) to {escape(str(out))}: "
+        + ", ".join(f"{n} {a}" for a, n in sorted(counts.items())),
+        highlight=False,
+    )
+    if report.skipped:
+        console.print(f"skipped {len(report.skipped)} file(s) that are not DICOM")
+    if flagged:
+        console_err.print(
+            f"warning: {len(flagged)} file(s) may carry burned-in text (see "
+            f"deid_audit.csv), e.g. {escape(flagged[0])}",
+            highlight=False,
+        )
 
 
 def register(root: typer.Typer) -> None:

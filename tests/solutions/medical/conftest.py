@@ -22,8 +22,12 @@ def run_dcm2niix(series: Path, out: Path) -> list[Path]:
     exe = shutil.which("dcm2niix")
     assert exe, "dcm2niix is a test dependency (pip install dcm2niix)"
     out.mkdir(parents=True, exist_ok=True)
-    subprocess.run([exe, "-z", "y", "-f", "%s", "-o", str(out), str(series)], check=True,
-                   capture_output=True, timeout=120)  # fmt: skip
+    subprocess.run(
+        [exe, "-z", "y", "-f", "%s", "-o", str(out), str(series)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return sorted(out.glob("*.nii.gz"))
 
 

@@ -53,8 +53,9 @@ def test_slices_sorted_by_position_not_file_name(medical_dir: Path, tmp_path: Pa
     np.testing.assert_allclose(a.affine, b.affine)
 
 
-def test_nifti_round_trip_and_sidecar(medical_dir: Path, tmp_path: Path,
-                                      dcm2niix_outputs: dict[str, Path]) -> None:  # fmt: skip
+def test_nifti_round_trip_and_sidecar(
+    medical_dir: Path, tmp_path: Path, dcm2niix_outputs: dict[str, Path]
+) -> None:
     volume = load_series(medical_dir / "ct_philips_phantom_5mm")
     out = tmp_path / "v.nii.gz"
     write_nifti(volume, out)
@@ -66,12 +67,19 @@ def test_nifti_round_trip_and_sidecar(medical_dir: Path, tmp_path: Path,
     write_sidecar(volume.meta, sidecar_path(out), "test")
     ours = json.loads(sidecar_path(out).read_text())
     for ref_json in (dcm2niix_outputs["phantom_json"], dcm2niix_outputs["tilt_json"]):
-        series = "ct_philips_phantom_5mm" if ref_json == dcm2niix_outputs["phantom_json"] else \
-            "ct_ge_head_gantry_tilt"  # fmt: skip
+        series = (
+            "ct_philips_phantom_5mm"
+            if ref_json == dcm2niix_outputs["phantom_json"]
+            else "ct_ge_head_gantry_tilt"
+        )
         ours = load_series(medical_dir / series).meta
         theirs = json.loads(ref_json.read_text())
-        skip = {"ConversionSoftware", "ConversionSoftwareVersion", "BidsGuess",
-                "InstitutionalDepartmentName"}  # fmt: skip
+        skip = {
+            "ConversionSoftware",
+            "ConversionSoftwareVersion",
+            "BidsGuess",
+            "InstitutionalDepartmentName",
+        }
         wanted = set(theirs) - skip
         assert wanted <= set(ours), f"{series}: missing {wanted - set(ours)}"
         for key in wanted:
@@ -84,8 +92,9 @@ def test_nifti_round_trip_and_sidecar(medical_dir: Path, tmp_path: Path,
 
 
 def test_bad_series_are_refused_with_reasons(medical_dir: Path, tmp_path: Path) -> None:
-    phantom = sorted((medical_dir / "ct_philips_phantom_5mm").glob("*.dcm"),
-                     key=lambda p: int(p.stem[1:]))  # fmt: skip
+    phantom = sorted(
+        (medical_dir / "ct_philips_phantom_5mm").glob("*.dcm"), key=lambda p: int(p.stem[1:])
+    )
     two = tmp_path / "two"
     two.mkdir()
     for f in phantom[:3] + sorted((medical_dir / "ct_ge_head_gantry_tilt").glob("*.dcm"))[:3]:
@@ -118,3 +127,35 @@ def test_even_distances_rule() -> None:
     np.testing.assert_allclose(_even_distances(np.array([0.0, 1.0, 3.0, 4.0])), [0, 1, 2, 3, 4])
     capped = _even_distances(np.array([0.0, 0.1, 10.0]))
     assert len(capped) == 6 and capped[-1] == pytest.approx(10.0)
+
+
+def test_compressed_transfer_syntaxes_decode(medical_dir: Path, tmp_path: Path) -> None:
+    import cv2
+    import pydicom
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, JPEGLSLossless, RLELossless
+
+    series = medical_dir / "ct_philips_phantom_5mm"
+    syntaxes = [RLELossless, JPEGLSLossless, JPEG2000Lossless]
+    for n, path in enumerate(sorted(series.glob("*.dcm"))):  # the syntaxes mixed in one series
+        ds = pydicom.dcmread(path)
+        ds.compress(syntaxes[n % 3])
+        ds.save_as(tmp_path / path.name)
+    np.testing.assert_array_equal(load_series(tmp_path).data, load_series(series).data)
+
+    # JPEG baseline (8-bit lossy, as secondary captures and many exports are): no encoder in
+    # pydicom, so the frame is encoded by OpenCV and encapsulated by hand
+    ds = pydicom.dcmread(series / "I10.dcm")
+    grey = np.clip((ds.pixel_array.astype(np.float64) - 900) / 400 * 255, 0, 255).astype(np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    ds.PixelData = encapsulate([jpeg.tobytes()])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.RescaleSlope, ds.RescaleIntercept = 1, 0
+    single = tmp_path / "jpeg"
+    single.mkdir()
+    ds.save_as(single / "one.dcm")
+    decoded = load_series(single).data[:, ::-1, 0].T  # back to rows x columns
+    assert np.abs(decoded.astype(int) - grey.astype(int)).mean() < 2.0

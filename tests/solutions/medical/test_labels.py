@@ -21,8 +21,10 @@ def test_rtstruct_contours_rasterised_with_holes(medical_dir: Path) -> None:
     labels = read_labels(folder / "rt.dcm")  # the CT slices are found beside it
     assert labels.names == {1: "ROI-1"} and labels.shape == (512, 512, 2)
     rt = pydicom.dcmread(folder / "rt.dcm")
-    contours = [np.asarray(c.ContourData, float).reshape(-1, 3)
-                for c in rt.ROIContourSequence[0].ContourSequence]  # fmt: skip
+    contours = [
+        np.asarray(c.ContourData, float).reshape(-1, 3)
+        for c in rt.ROIContourSequence[0].ContourSequence
+    ]
     outer, inner = sorted((Polygon(c[:, :2]) for c in contours), key=lambda p: -p.area)
     assert outer.contains(inner)  # the second contour is a hole
     mask = labels.masks[1]

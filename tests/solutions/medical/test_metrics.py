@@ -50,10 +50,12 @@ def test_parity_with_monai_on_every_label(medical_dir: Path) -> None:
     p, g, spacing = onehot(pred), onehot(gt), list(gt_volume.spacing)
     dice = compute_dice(p, g, include_background=True, ignore_empty=False)[0].numpy()
     iou = compute_iou(p, g, include_background=True, ignore_empty=False)[0].numpy()
-    hd95 = compute_hausdorff_distance(p, g, include_background=True, percentile=95,
-                                      spacing=spacing)[0].numpy()  # fmt: skip
-    asd = compute_average_surface_distance(p, g, include_background=True, symmetric=True,
-                                           spacing=spacing)[0].numpy()  # fmt: skip
+    hd95 = compute_hausdorff_distance(
+        p, g, include_background=True, percentile=95, spacing=spacing
+    )[0].numpy()
+    asd = compute_average_surface_distance(
+        p, g, include_background=True, symmetric=True, spacing=spacing
+    )[0].numpy()
     for score, d, i, h, a in zip(ours, dice, iou, hd95, asd, strict=True):
         assert score.dice == pytest.approx(float(d), abs=1e-4), score.label
         assert score.iou == pytest.approx(float(i), abs=1e-4), score.label

@@ -112,5 +112,6 @@ def ct_masks(volume: Volume) -> CtMasks:
     axis = axial_axis(volume.affine)
     voxel_ml = volume.voxel_ml
     body = body_mask(hu, axis)
-    return CtMasks(body, lung_mask(hu, body, voxel_ml), bone_mask(hu, body, axis, voxel_ml),
-                   voxel_ml)  # fmt: skip
+    return CtMasks(
+        body, lung_mask(hu, body, voxel_ml), bone_mask(hu, body, axis, voxel_ml), voxel_ml
+    )

@@ -196,8 +196,10 @@ def _geometry(headers: list[SliceHeader]) -> tuple[_Geometry, list[SliceHeader]]
                 "a localiser or reformat is mixed in: remove it, or convert slices separately",
             )
         if (int(h.dataset.Rows), int(h.dataset.Columns)) != shape:
-            raise InputError(f"{h.path} has another image size than {first.path}",
-                             "remove the odd file from the series")  # fmt: skip
+            raise InputError(
+                f"{h.path} has another image size than {first.path}",
+                "remove the odd file from the series",
+            )
     row_dir, col_dir = iop[:3] / np.linalg.norm(iop[:3]), iop[3:] / np.linalg.norm(iop[3:])
     normal = np.cross(row_dir, col_dir)
     positions = np.array(
@@ -214,8 +216,9 @@ def _geometry(headers: list[SliceHeader]) -> tuple[_Geometry, list[SliceHeader]]
             f"{a.name} and {b.name} lie at the same position ({along[dup[0]]:.2f} mm)",
             "the folder holds a time series or a duplicate: keep one file per position",
         )
-    geo = _Geometry(row_dir, col_dir, normal, float(spacing[0]), float(spacing[1]),
-                    positions, along - along[0])  # fmt: skip
+    geo = _Geometry(
+        row_dir, col_dir, normal, float(spacing[0]), float(spacing[1]), positions, along - along[0]
+    )
     return geo, sorted_headers
 
 
@@ -233,8 +236,10 @@ def _pixels(header: SliceHeader) -> np.ndarray:
             "(pip install 'pylibjpeg[all]')",
         ) from exc
     if raw.ndim != 2:
-        raise InputError(f"{header.path} is not a single-frame greyscale slice",
-                         "multi-frame and colour DICOM are not read as series")  # fmt: skip
+        raise InputError(
+            f"{header.path} is not a single-frame greyscale slice",
+            "multi-frame and colour DICOM are not read as series",
+        )
     slope = float(ds.get("RescaleSlope", 1) or 1)
     intercept = float(ds.get("RescaleIntercept", 0) or 0)
     return raw.astype(np.float64) * slope + intercept
@@ -344,10 +349,13 @@ def load_series(path: Path, series_uid: str | None = None, *, allow_gaps: bool =
     else:
         first_row = 0
     if tilted:
-        tilt = math.degrees(math.atan2(abs(float(shifts[-1])) * geo.row_mm,
-                                       float(geo.distances[-1])))  # fmt: skip
-        notes.append(f"gantry tilt of {tilt:.1f} degrees corrected: slices shifted in plane "
-                     f"onto a grid along their normal ({stack.shape[1]} rows)")  # fmt: skip
+        tilt = math.degrees(
+            math.atan2(abs(float(shifts[-1])) * geo.row_mm, float(geo.distances[-1]))
+        )
+        notes.append(
+            f"gantry tilt of {tilt:.1f} degrees corrected: slices shifted in plane "
+            f"onto a grid along their normal ({stack.shape[1]} rows)"
+        )
     if uneven:
         notes.append(
             f"uneven slice spacing ({steps.min():.2f} to {steps.max():.2f} mm) resampled to "
@@ -365,8 +373,9 @@ def load_series(path: Path, series_uid: str | None = None, *, allow_gaps: bool =
     lps[:3, 3] = origin + (rows - 1) * geo.row_mm * geo.col_dir
     data = np.ascontiguousarray(stack[:, ::-1, :].transpose(2, 1, 0))
     files = [] if (tilted or uneven) else [h.path for h in headers]
-    return Volume(_store_dtype(data), LPS_TO_RAS @ lps, series_meta(headers[0].dataset), notes,
-                  files)  # fmt: skip
+    return Volume(
+        _store_dtype(data), LPS_TO_RAS @ lps, series_meta(headers[0].dataset), notes, files
+    )
 
 
 def _single_slice(header: SliceHeader, notes: list[str]) -> Volume:
@@ -381,8 +390,9 @@ def _single_slice(header: SliceHeader, notes: list[str]) -> Volume:
     lps[:3, 3] = geo.positions[0] + (rows - 1) * geo.row_mm * geo.col_dir
     data = np.ascontiguousarray(pixels[::-1, :].T[:, :, None])
     notes.append("a single slice: the third axis is its slice thickness")
-    return Volume(_store_dtype(data), LPS_TO_RAS @ lps, series_meta(header.dataset), notes,
-                  [header.path])  # fmt: skip
+    return Volume(
+        _store_dtype(data), LPS_TO_RAS @ lps, series_meta(header.dataset), notes, [header.path]
+    )
 
 
 def series_meta(ds: Any) -> dict[str, Any]:

@@ -53,8 +53,10 @@ def _modality(path: Path) -> str:
     try:
         return str(pydicom.dcmread(path, stop_before_pixels=True).get("Modality", ""))
     except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
-        raise InputError(f"{path} is neither NIfTI nor readable DICOM ({exc})",
-                         "give a label NIfTI, a DICOM SEG or an RTSTRUCT") from exc  # fmt: skip
+        raise InputError(
+            f"{path} is neither NIfTI nor readable DICOM ({exc})",
+            "give a label NIfTI, a DICOM SEG or an RTSTRUCT",
+        ) from exc
 
 
 def read_labels(path: Path, image: Path | None = None) -> LabelMasks:
@@ -73,24 +75,32 @@ def read_labels(path: Path, image: Path | None = None) -> LabelMasks:
         return read_dicom_seg(path)
     if modality == "RTSTRUCT":
         return read_rtstruct(path, image)
-    raise InputError(f"{path} is a DICOM {modality or 'file'}, not a segmentation",
-                     "give a label NIfTI, a DICOM SEG or an RTSTRUCT")  # fmt: skip
+    raise InputError(
+        f"{path} is a DICOM {modality or 'file'}, not a segmentation",
+        "give a label NIfTI, a DICOM SEG or an RTSTRUCT",
+    )
 
 
 def from_label_volume(volume: Volume, source: str = "") -> LabelMasks:
     data = np.asarray(volume.data)
     if not np.issubdtype(data.dtype, np.integer):
         if np.abs(data - np.round(data)).max(initial=0) > 1e-3:
-            raise InputError(f"{source or 'the volume'} holds fractional values, not labels",
-                             "threshold probabilities into a label map first")  # fmt: skip
+            raise InputError(
+                f"{source or 'the volume'} holds fractional values, not labels",
+                "threshold probabilities into a label map first",
+            )
         data = np.round(data).astype(np.int64)
     if data.min(initial=0) < 0:
-        raise InputError(f"{source} holds negative values: it is an image, not a label map",
-                         "give the segmentation, not the scan")  # fmt: skip
+        raise InputError(
+            f"{source} holds negative values: it is an image, not a label map",
+            "give the segmentation, not the scan",
+        )
     values = sorted(set(np.unique(data).tolist()) - {0})
     if len(values) > 1000:
-        raise InputError(f"{source} holds {len(values)} distinct values: not a label map",
-                         "give the segmentation, not the scan")  # fmt: skip
+        raise InputError(
+            f"{source} holds {len(values)} distinct values: not a label map",
+            "give the segmentation, not the scan",
+        )
     masks = {int(v): data == v for v in values}
     return LabelMasks(masks, volume.affine, tuple(data.shape), {}, source)
 
@@ -180,8 +190,9 @@ def read_rtstruct(path: Path, image: Path | None = None) -> LabelMasks:
             if not 0 <= k < shape[2] or np.abs(ijk[:, 2] - k).max() > 0.1:
                 raise InputError(
                     f"a contour of ROI {names.get(number, number)} in {path.name} does not lie "
-                    "on a slice of the image series", "pass --image with the series it was drawn on"
-                )  # fmt: skip
+                    "on a slice of the image series",
+                    "pass --image with the series it was drawn on",
+                )
             ii, jj = fill_polygon(ijk[:, 0], ijk[:, 1], shape=shape[:2])
             layer = np.zeros(shape[:2], dtype=bool)
             layer[ii, jj] = True

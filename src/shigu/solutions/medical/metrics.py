@@ -71,9 +71,14 @@ def score_masks(
     voxel_ml = float(np.prod(spacing)) / 1000.0
     n_pred, n_gt = int(pred.sum()), int(gt.sum())
     pred_ml, gt_ml = n_pred * voxel_ml, n_gt * voxel_ml
-    base = {"label": label, "pred_ml": pred_ml, "gt_ml": gt_ml,
-            "volume_diff_ml": pred_ml - gt_ml, "pred_empty": n_pred == 0,
-            "gt_empty": n_gt == 0}  # fmt: skip
+    base = {
+        "label": label,
+        "pred_ml": pred_ml,
+        "gt_ml": gt_ml,
+        "volume_diff_ml": pred_ml - gt_ml,
+        "pred_empty": n_pred == 0,
+        "gt_empty": n_gt == 0,
+    }
     if n_pred == 0 and n_gt == 0:
         return LabelScore(dice=1.0, iou=1.0, hd95_mm=0.0, asd_mm=0.0, **base)  # type: ignore[arg-type]
     if n_pred == 0 or n_gt == 0:

@@ -31,8 +31,10 @@ def read_nifti(path: Path) -> Volume:
     except FileNotFoundError as exc:
         raise InputError(f"{path} does not exist", "give a .nii or .nii.gz file") from exc
     except Exception as exc:  # nibabel raises many types for damaged files
-        raise InputError(f"cannot read {path} as NIfTI ({type(exc).__name__}: {exc})",
-                         "the file is damaged or not NIfTI") from exc  # fmt: skip
+        raise InputError(
+            f"cannot read {path} as NIfTI ({type(exc).__name__}: {exc})",
+            "the file is damaged or not NIfTI",
+        ) from exc
     if data.ndim == 4 and data.shape[3] == 1:
         data = data[..., 0]
     if data.ndim not in (2, 3):

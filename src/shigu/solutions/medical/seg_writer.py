@@ -20,8 +20,9 @@ _PROPERTIES = {
 }
 
 
-def write_dicom_seg(volume: Volume, masks: dict[str, np.ndarray], path: Path,
-                    software_version: str) -> None:  # fmt: skip
+def write_dicom_seg(
+    volume: Volume, masks: dict[str, np.ndarray], path: Path, software_version: str
+) -> None:
     """Write ``masks`` (name -> mask on ``volume``'s grid) as one binary DICOM SEG."""
     import highdicom as hd
     import pydicom
@@ -31,16 +32,19 @@ def write_dicom_seg(volume: Volume, masks: dict[str, np.ndarray], path: Path,
     if not volume.source_files:
         raise InputError(
             "a DICOM SEG needs the DICOM slices one to one, and this volume was resampled or "
-            "read from NIfTI", "write NIfTI masks instead (drop --seg)")  # fmt: skip
+            "read from NIfTI",
+            "write NIfTI masks instead (drop --seg)",
+        )
     sources = [pydicom.dcmread(p) for p in volume.source_files]
     # volume layout: i = column, j = row from the bottom, k = slice in source order
     frames = np.stack(
         [np.stack([m[:, ::-1, k].T for k in range(m.shape[2])]) for m in masks.values()], axis=-1
     ).astype(np.uint8)
     algorithm = hd.AlgorithmIdentificationSequence(
-        name="shigu CT thresholds", version=software_version,
+        name="shigu CT thresholds",
+        version=software_version,
         family=Code("123109", "DCM", "Manual Processing"),
-    )  # fmt: skip
+    )
     descriptions = []
     for number, name in enumerate(masks, start=1):
         category, kind = _PROPERTIES.get(name, _PROPERTIES["body"])
@@ -64,8 +68,14 @@ def write_dicom_seg(volume: Volume, masks: dict[str, np.ndarray], path: Path,
     atomic_write(path, buffer.getvalue())
 
 
-def _segmentation(hd: Any, sources: list[Any], frames: np.ndarray, descriptions: list[Any],
-                  generate_uid: Any, software_version: str) -> Any:  # fmt: skip
+def _segmentation(
+    hd: Any,
+    sources: list[Any],
+    frames: np.ndarray,
+    descriptions: list[Any],
+    generate_uid: Any,
+    software_version: str,
+) -> Any:
     return hd.seg.Segmentation(
         source_images=sources,
         pixel_array=frames,

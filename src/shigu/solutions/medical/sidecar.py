@@ -41,9 +41,18 @@ _FIELDS: tuple[tuple[str, str, str], ...] = (
 
 
 # dcm2niix names vendors by a short form (a DICOM Manufacturer starts with these words)
-_VENDORS = (("GE", "GE"), ("SIEMENS", "Siemens"), ("PHILIPS", "Philips"), ("TOSHIBA", "Toshiba"),
-            ("CANON", "Canon"), ("HITACHI", "Hitachi"), ("UIH", "UIH"),
-            ("UNITED IMAGING", "UIH"), ("BRUKER", "Bruker"), ("MEDISO", "Mediso"))  # fmt: skip
+_VENDORS = (
+    ("GE", "GE"),
+    ("SIEMENS", "Siemens"),
+    ("PHILIPS", "Philips"),
+    ("TOSHIBA", "Toshiba"),
+    ("CANON", "Canon"),
+    ("HITACHI", "Hitachi"),
+    ("UIH", "UIH"),
+    ("UNITED IMAGING", "UIH"),
+    ("BRUKER", "Bruker"),
+    ("MEDISO", "Mediso"),
+)
 
 
 def vendor(manufacturer: str) -> str:
