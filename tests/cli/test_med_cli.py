@@ -213,3 +213,42 @@ def test_deid_through_the_cli(medical: Path, tmp_path: Path) -> None:
     assert_one_line_error(
         run_cli("med", "deid", tmp_path / "missing", "--out", out), "does not exist", 2
     )
+
+
+def test_view_writes_a_three_plane_png(medical: Path, tmp_path: Path) -> None:
+    import cv2
+
+    out = tmp_path / "head.png"
+    proc = run_cli(
+        "med", "view", medical / "ct_ge_head_gantry_tilt", "--out", out, "--window", "brain"
+    )
+    assert proc.returncode == 0, proc.stderr
+    picture = cv2.imread(str(out))
+    assert picture is not None and picture.shape[1] > 3 * 500  # three planes side by side
+    ts = medical / "totalsegmentator"
+    proc = run_cli(
+        "med",
+        "view",
+        ts / "example_ct_sm.nii.gz",
+        "--out",
+        tmp_path / "ts.png",
+        "--overlay",
+        ts / "example_seg.nii.gz",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert_one_line_error(
+        run_cli(
+            "med",
+            "view",
+            ts / "example_ct_sm.nii.gz",
+            "--out",
+            tmp_path / "x.png",
+            "--window",
+            "sunny",
+        ),
+        "not a preset",
+        2,
+    )
+    assert_one_line_error(
+        run_cli("med", "view", ts / "example_ct_sm.nii.gz", "--out", tmp_path / "x.jpg"), ".png", 2
+    )

@@ -73,6 +73,9 @@ def routes(api: Api) -> list[tuple[str, str, Any, str]]:
         ("GET", "/api/stats/counts?since=2026-11-01T00:00:00Z", None, "viewer"),
         ("GET", "/metrics", None, "viewer"),
         ("GET", "/api/openapi.json", None, "viewer"),
+        ("GET", "/api/volumes", None, "viewer"),
+        ("GET", "/api/volumes/info?name=x", None, "viewer"),
+        ("GET", "/api/volumes/slice?name=x", None, "viewer"),
     ]
 
 
@@ -80,7 +83,7 @@ def test_every_route_is_in_the_matrix(api: Api) -> None:
     from fastapi.routing import APIRoute
 
     listed = [(m, p.split("?")[0]) for m, p, _, _ in routes(api)]
-    public = {"/healthz", "/api/auth/login", "/", "/login"}
+    public = {"/healthz", "/api/auth/login", "/", "/login", "/viewer"}  # pages redirect
     for route in api.app.routes:  # type: ignore[attr-defined]
         if not isinstance(route, APIRoute) or route.path in public:
             continue
@@ -116,6 +119,7 @@ def test_public_routes(api: Api) -> None:
     anon = api.client()
     assert anon.get("/healthz").json() == {"status": "ok", "engine": "stopped"}
     assert anon.get("/", follow_redirects=False).status_code == 303
+    assert anon.get("/viewer", follow_redirects=False).status_code == 303
     assert "Sign in" in anon.get("/login").text
     assert anon.get("/static/app.js").status_code == 200
     page = anon.get("/login")

@@ -441,5 +441,53 @@ def deid_cmd(
         )
 
 
+VIEW_HELP = """Picture the three middle planes of a volume (axial, coronal, sagittal) as a PNG.
+
+Radiological convention: the patient's right on the image's left, anterior (axial) or the head
+(coronal, sagittal) at the top; pixels in square millimetres. --window is a preset (brain,
+subdural, stroke, soft-tissue, mediastinum, liver, lung, bone), file (the DICOM's own), auto
+or CENTRE,WIDTH; --overlay blends a label NIfTI, DICOM SEG or RTSTRUCT on the same grid.
+`shigu serve --volumes DIR` shows the same pictures in the dashboard, with window/level by
+dragging.
+
+Examples:
+  shigu med view ct_head/ --out head.png --window brain
+  shigu med view ct.nii.gz --out ct.png --window lung --overlay masks/labels.nii.gz
+"""
+
+
+@app.command("view", help=VIEW_HELP, no_args_is_help=True)
+def view_cmd(
+    volume_path: Path = typer.Argument(..., help="A DICOM series folder or a NIfTI volume."),
+    out: Path = typer.Option(..., "--out", "-o", help="The PNG to write."),
+    window: str = typer.Option("auto", "--window", "-w", help="Preset, file, auto or C,W."),
+    overlay: Path | None = typer.Option(None, "--overlay", help="Labels to blend in."),
+    series: str | None = typer.Option(None, "--series", help="Series UID or number."),
+) -> None:
+    import cv2
+
+    from shigu.io.atomic import atomic_write
+    from shigu.solutions.medical.labels import on_grid, read_labels
+    from shigu.solutions.medical.render import montage, parse_window
+
+    check_output_path(out, (".png",), "--out")
+    volume = _load(volume_path, series)
+    centre_width = parse_window(window, volume)
+    labels = None
+    if overlay is not None:
+        masks = read_labels(overlay, volume_path if volume_path.is_dir() else None)
+        labels = on_grid(masks, volume.affine, volume.data.shape).label_map()
+    picture = montage(volume, centre_width, labels)
+    ok, png = cv2.imencode(".png", picture)
+    if not ok:
+        raise InputError(f"could not encode {out}")
+    atomic_write(out, png.tobytes())
+    console.print(
+        f"wrote {escape(str(out))} ({picture.shape[1]}x{picture.shape[0]}, window "
+        f"{centre_width[0]:g}/{centre_width[1]:g})",
+        highlight=False,
+    )
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="med")

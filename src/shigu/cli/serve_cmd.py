@@ -42,6 +42,12 @@ def serve(
         help="Address of a reverse proxy whose X-Forwarded-For is believed (default: none; "
         "the peer's own address counts, so a forged header cannot dodge the sign-in limit).",
     ),
+    volumes: Path | None = typer.Option(
+        None,
+        "--volumes",
+        help="A folder of medical volumes (NIfTI files, DICOM series folders) to show in the "
+        "dashboard's viewer at /viewer (read-only, signed-in users).",
+    ),
 ) -> None:
     import uvicorn
 
@@ -57,6 +63,10 @@ def serve(
             "no users yet: nobody could sign in",
             f"create an admin first: shigu users add NAME --admin --config {config}",
         )
+    if volumes is not None:
+        from shigu.server.volumes import VolumeLibrary
+
+        ctx.volumes = VolumeLibrary(volumes)
     app = create_app(ctx, cors_origins=cors or None)
     ctx.host.start()
     if host not in ("127.0.0.1", "localhost", "::1"):

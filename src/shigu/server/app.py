@@ -102,6 +102,7 @@ class ServerContext:
         self.limiter = LoginLimiter()
         self.hash_slots = threading.BoundedSemaphore(HASH_SLOTS)
         self.secure_cookies = secure_cookies
+        self.volumes: Any = None  # a VolumeLibrary when `shigu serve --volumes DIR`
 
 
 def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> FastAPI:
@@ -661,8 +662,22 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
             lambda: ctx.accounts.user_for_token(token) if token
             else ctx.accounts.user_for_session(cookie) if cookie else None
         )  # fmt: skip
+        gone = asyncio.Event()
+
+        async def watch_client() -> None:
+            # the client sends nothing, so only reading tells us it left: without this a closed
+            # tab kept its handler and subscription while no events came (and blocked shutdown)
+            try:
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+            except (WebSocketDisconnect, RuntimeError):
+                pass
+            finally:
+                gone.set()
+
+        watcher = asyncio.create_task(watch_client())
         try:
-            while True:
+            while not gone.is_set():
                 if not await asyncio.to_thread(allowed):
                     await websocket.close(code=4401, reason="signed out or token revoked")
                     return
@@ -674,6 +689,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
+            watcher.cancel()
             ctx.host.hub.unsubscribe(queue)
 
     # ------------------------------------------------------------------ service
@@ -688,6 +704,47 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
     @app.get("/api/openapi.json", tags=["service"], include_in_schema=False)
     def openapi(_: Viewer) -> JSONResponse:
         return JSONResponse(app.openapi())
+
+    # ------------------------------------------------------------------ medical volumes
+    def _library() -> Any:
+        if ctx.volumes is None:
+            raise HTTPException(404, "no volumes: start the server with --volumes DIR")
+        return ctx.volumes
+
+    @app.get("/api/volumes", tags=["volumes"])
+    def list_volumes(_: Viewer) -> list[dict[str, Any]]:
+        return list(_library().listing())
+
+    @app.get("/api/volumes/info", tags=["volumes"])
+    def volume_info(name: str, _: Viewer) -> dict[str, Any]:
+        try:
+            return dict(_library().load(name).info)
+        except KeyError as exc:
+            raise HTTPException(404, f"no volume named {name!r}") from exc
+
+    @app.get("/api/volumes/slice", tags=["volumes"], response_class=Response)
+    def volume_slice(
+        name: str,
+        _: Viewer,
+        plane: str = "axial",
+        index: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+        center: Annotated[float | None, Query(ge=-1e6, le=1e6, allow_inf_nan=False)] = None,
+        width: Annotated[float | None, Query(ge=1, le=1e6, allow_inf_nan=False)] = None,
+        overlay: str | None = None,
+    ) -> Response:
+        library = _library()
+        window = None if center is None or width is None else (center, width)
+        try:
+            png = library.slice_png(name, plane, index, window, overlay or None)
+        except KeyError as exc:
+            raise HTTPException(404, f"no volume named {exc.args[0]!r}") from exc
+        return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
+
+    @app.get("/viewer", include_in_schema=False)
+    def viewer_page(request: Request) -> Response:
+        if user_from(request) is None:
+            return RedirectResponse("/login", status_code=303)
+        return HTMLResponse((STATIC / "viewer.html").read_text(encoding="utf-8"))
 
     # ------------------------------------------------------------------ dashboard
     @app.get("/", include_in_schema=False)

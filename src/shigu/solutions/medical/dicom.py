@@ -374,7 +374,12 @@ def load_series(path: Path, series_uid: str | None = None, *, allow_gaps: bool =
     data = np.ascontiguousarray(stack[:, ::-1, :].transpose(2, 1, 0))
     files = [] if (tilted or uneven) else [h.path for h in headers]
     return Volume(
-        _store_dtype(data), LPS_TO_RAS @ lps, series_meta(headers[0].dataset), notes, files
+        _store_dtype(data),
+        LPS_TO_RAS @ lps,
+        series_meta(headers[0].dataset),
+        notes,
+        files,
+        file_window(headers[0].dataset),
     )
 
 
@@ -391,8 +396,26 @@ def _single_slice(header: SliceHeader, notes: list[str]) -> Volume:
     data = np.ascontiguousarray(pixels[::-1, :].T[:, :, None])
     notes.append("a single slice: the third axis is its slice thickness")
     return Volume(
-        _store_dtype(data), LPS_TO_RAS @ lps, series_meta(header.dataset), notes, [header.path]
+        _store_dtype(data),
+        LPS_TO_RAS @ lps,
+        series_meta(header.dataset),
+        notes,
+        [header.path],
+        file_window(header.dataset),
     )
+
+
+def file_window(ds: Any) -> tuple[float, float] | None:
+    """The first window (centre, width) the file suggests (its VOI LUT function), if any."""
+    centre, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if centre is None or width is None:
+        return None
+    try:
+        c = float(centre[0] if not isinstance(centre, str | float | int) else centre)
+        w = float(width[0] if not isinstance(width, str | float | int) else width)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (c, w) if np.isfinite(c) and np.isfinite(w) and w >= 1 else None
 
 
 def series_meta(ds: Any) -> dict[str, Any]:

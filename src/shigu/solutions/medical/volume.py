@@ -26,6 +26,7 @@ class Volume:
     notes: list[str] = field(default_factory=list)  # what was done to the geometry, for users
     # the DICOM file of each slice k, when slices map one to one onto files (not resampled)
     source_files: list[Path] = field(default_factory=list)
+    window: tuple[float, float] | None = None  # the file's own (centre, width), if any
 
     @property
     def spacing(self) -> tuple[float, float, float]:
