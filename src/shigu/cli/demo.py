@@ -8,13 +8,7 @@ from pathlib import Path
 import typer
 
 from shigu.cli._common import console, progress_option
-from shigu.cli._video_job import run_video_job
-from shigu.cli.detect import print_report
 from shigu.core.errors import InputError
-from shigu.detect.factory import load_detector
-from shigu.detect.stream import throughput_plan
-from shigu.sources.open import open_source
-from shigu.track.factory import create_tracker
 
 HELP = """Run Shigu on a bundled sample clip and print what it found.
 
@@ -53,6 +47,14 @@ def demo(
 ) -> None:
     clip = source or str(sample_clip())
     out_dir.mkdir(parents=True, exist_ok=True)
+    # imported here: `shigu --help` and every other command start without the pipeline
+    from shigu.cli._video_job import run_video_job
+    from shigu.cli.detect import print_report
+    from shigu.detect.factory import load_detector
+    from shigu.detect.stream import throughput_plan
+    from shigu.sources.open import open_source
+    from shigu.track.factory import create_tracker
+
     workers, threads = throughput_plan("cpu")
     detector = load_detector(model, conf=0.1, threads=threads)
     console.print(f"demo: {clip}", highlight=False, soft_wrap=True)

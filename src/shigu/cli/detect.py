@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -24,10 +25,9 @@ from shigu.cli._common import (
     split_out,
     stride_option,
 )
-from shigu.cli._video_job import JobReport, run_video_job
-from shigu.detect.factory import load_detector
-from shigu.detect.stream import throughput_plan
-from shigu.sources.open import open_source
+
+if TYPE_CHECKING:
+    from shigu.cli._video_job import JobReport
 
 HELP = """Detect objects in a video, stream, webcam or image folder.
 
@@ -105,6 +105,11 @@ def detect(
     out, out_dir = split_out(out)
     check_output_path(out, (".mp4", ".mkv", ".mov"), "--out")
     check_output_path(jsonl, (".jsonl", ".json", ".ndjson"), "--jsonl")
+    from shigu.cli._video_job import run_video_job
+    from shigu.detect.factory import load_detector
+    from shigu.detect.stream import throughput_plan
+    from shigu.sources.open import open_source
+
     plan_workers, threads = throughput_plan(device)
     detector = load_detector(
         model,

@@ -26,7 +26,6 @@ from shigu.cli._common import (
     split_out,
     stride_option,
 )
-from shigu.cli._video_job import run_video_job
 from shigu.cli.detect import SOURCE_HELP, print_report
 from shigu.core.errors import InputError
 from shigu.detect.factory import load_detector
@@ -217,6 +216,8 @@ def track(
         tracker, src.output_fps or 30.0, cmc=cmc if cmc is not None else mapping,
         reid=reid, **overrides,
     )  # fmt: skip
+    from shigu.cli._video_job import run_video_job  # the pipeline only when tracking
+
     report = run_video_job(
         src,
         detector,

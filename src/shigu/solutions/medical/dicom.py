@@ -242,6 +242,8 @@ def _pixels(header: SliceHeader) -> np.ndarray:
         )
     slope = float(ds.get("RescaleSlope", 1) or 1)
     intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    if slope == 1.0 and intercept.is_integer() and np.issubdtype(raw.dtype, np.integer):
+        return raw.astype(np.int32) + int(intercept)  # CT's usual case: stay integer
     return raw.astype(np.float64) * slope + intercept
 
 
@@ -293,7 +295,7 @@ def _resample(
     high = math.ceil(max(0.0, float(shifts.max())) - 1e-6)
     out_rows = rows + high - low
     grid = np.arange(out_rows, dtype=np.float64) + low
-    shifted = np.full((n, out_rows, cols), fill, dtype=np.float64)
+    shifted = np.full((n, out_rows, cols), fill, dtype=np.float32)
     for k in range(n):
         src = grid - shifts[k]  # input row at each output row
         # row 0 (the top, the last one in NIfTI's bottom-up order) holds for one row beyond
@@ -303,18 +305,31 @@ def _resample(
         frac = (src[inside] - base)[:, None]
         lo = np.clip(base.astype(int), 0, rows - 1)
         hi = np.clip(base.astype(int) + 1, 0, rows - 1)
-        shifted[k, inside] = stack[k, lo] * (1 - frac) + stack[k, hi] * frac
+        plane = stack[k].astype(np.float32, copy=False)
+        weight = frac.astype(np.float32)
+        shifted[k, inside] = plane[lo] * (1 - weight) + plane[hi] * weight
     if targets is distances:
         return shifted, low
     upper = np.clip(np.searchsorted(distances, targets - 1e-6), 1, n - 1)
     lower = upper - 1
     span = distances[upper] - distances[lower]
-    w = np.clip((targets - distances[lower]) / span, 0.0, 1.0)[:, None, None]
-    return shifted[lower] * (1 - w) + shifted[upper] * w, low
+    weights = np.clip((targets - distances[lower]) / span, 0.0, 1.0).astype(np.float32)
+    out = np.empty((len(targets), out_rows, cols), dtype=np.float32)
+    for t, (a, b, w) in enumerate(zip(lower, upper, weights, strict=True)):
+        np.multiply(shifted[a], 1 - w, out=out[t])
+        out[t] += shifted[b] * w
+    return out, low
 
 
 def _store_dtype(values: np.ndarray) -> np.ndarray:
     """int16 when the values are whole numbers in range (CT HU), else float32."""
+    if np.issubdtype(values.dtype, np.integer):
+        lo, hi = int(values.min(initial=0)), int(values.max(initial=0))
+        if lo >= -32768 and hi <= 32767:
+            return values.astype(np.int16)
+        if lo >= 0 and hi <= 65535:
+            return values.astype(np.uint16)
+        return values.astype(np.float32)
     rounded = np.round(values)
     if np.abs(values - rounded).max(initial=0.0) < 1e-3:
         lo, hi = rounded.min(initial=0), rounded.max(initial=0)
@@ -342,10 +357,10 @@ def load_series(path: Path, series_uid: str | None = None, *, allow_gaps: bool =
     uneven = float(steps.max() - steps.min()) > _SPACING_TOLERANCE_MM
     targets = _even_distances(geo.distances) if uneven else geo.distances
     if tilted or uneven:
-        whole = bool(np.all(stack == np.round(stack)))
+        whole = np.issubdtype(stack.dtype, np.integer) or bool(np.all(stack == np.round(stack)))
         stack, first_row = _resample(stack, shifts, geo.distances, targets, float(stack.min()))
         if whole:  # integer input (CT HU) stays integer, rounded as dcm2niix does
-            stack = np.round(stack)
+            stack = np.round(stack).astype(np.int32)
     else:
         first_row = 0
     if tilted:
