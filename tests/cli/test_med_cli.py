@@ -252,3 +252,20 @@ def test_view_writes_a_three_plane_png(medical: Path, tmp_path: Path) -> None:
     assert_one_line_error(
         run_cli("med", "view", ts / "example_ct_sm.nii.gz", "--out", tmp_path / "x.jpg"), ".png", 2
     )
+
+
+def test_chest_radiographs_are_described_and_viewed(medical: Path, tmp_path: Path) -> None:
+    import cv2
+
+    for image in (
+        medical / "cxr" / "nih" / "00000001_000.png",
+        medical / "cxr" / "tbx11k" / "imgs" / "tb" / "tb0005.png",
+    ):
+        proc = run_cli("med", "info", image, "--json", tmp_path / "i.json")
+        assert proc.returncode == 0, proc.stderr
+        assert "no patient geometry" in proc.stdout
+        out = tmp_path / f"{image.stem}.png"
+        assert run_cli("med", "view", image, "--out", out).returncode == 0
+        original, shown = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE), cv2.imread(str(out))
+        assert shown.shape[:2] == original.shape  # the one plane, not flipped
+        assert np.corrcoef(shown[..., 0].ravel(), original.ravel())[0, 1] > 0.95

@@ -49,10 +49,12 @@ Examples:
 
 def _load(path: Path, series: str | None, allow_gaps: bool = False) -> Any:
     from shigu.solutions.medical import load_series, read_nifti
-    from shigu.solutions.medical.nifti import is_nifti
+    from shigu.solutions.medical.nifti import is_nifti, is_picture, read_picture
 
     if path.is_file() and is_nifti(path):
         return read_nifti(path)
+    if path.is_file() and is_picture(path):
+        return read_picture(path)
     if not path.exists():
         raise InputError(f"{path} does not exist", "give a DICOM folder or file, or a NIfTI file")
     return load_series(path, series, allow_gaps=allow_gaps)
@@ -92,11 +94,11 @@ def info_cmd(
     json_path: Path | None = typer.Option(None, "--json", help="Write the description as JSON."),
 ) -> None:
     from shigu.solutions.medical import list_series, scan
-    from shigu.solutions.medical.nifti import is_nifti
+    from shigu.solutions.medical.nifti import is_nifti, is_picture
 
     check_output_path(json_path, (".json",), "--json")
     report: dict[str, Any] = {"path": str(path)}
-    if path.exists() and not (path.is_file() and is_nifti(path)):
+    if path.exists() and not (path.is_file() and (is_nifti(path) or is_picture(path))):
         headers, skipped = scan(path)
         found = list_series(headers)
         report["series"] = [

@@ -187,3 +187,25 @@ def test_damaged_input_writes_nothing(medical_dir: Path, tmp_path: Path) -> None
     with pytest.raises(InputError, match=victim.name):
         deidentify_tree(src, tmp_path / "out", Deidentifier(b"k"))
     assert not (tmp_path / "out").exists()
+
+
+def test_sr_references_follow_their_targets(medical_dir: Path, deidentified: Path) -> None:
+    deid = Deidentifier(b"test key")
+    originals = _originals(medical_dir)
+    known = {
+        str(v)
+        for ds in originals.values()
+        for v in (ds.SOPInstanceUID, ds.SeriesInstanceUID, ds.StudyInstanceUID)
+    }
+    sr = next(ds for ds in originals.values() if ds.Modality == "SR")
+    referenced = {str(e.value) for e in sr.iterall() if e.VR == "UI"} & known
+    referenced.discard(str(sr.SOPInstanceUID))
+    assert referenced  # the SR points at the SEG's source images and study
+    out_sr = pydicom.dcmread(
+        deidentified
+        / deid.new_uid(str(sr.SeriesInstanceUID))
+        / f"{deid.new_uid(str(sr.SOPInstanceUID))}.dcm"
+    )
+    values = {str(e.value) for e in out_sr.iterall() if e.VR == "UI"}
+    assert {deid.new_uid(u) for u in referenced} <= values
+    assert not referenced & values  # no original UID survives

@@ -159,3 +159,37 @@ def test_compressed_transfer_syntaxes_decode(medical_dir: Path, tmp_path: Path) 
     ds.save_as(single / "one.dcm")
     decoded = load_series(single).data[:, ::-1, 0].T  # back to rows x columns
     assert np.abs(decoded.astype(int) - grey.astype(int)).mean() < 2.0
+
+
+@pytest.mark.parametrize(
+    ("orientation", "step", "slope"),
+    [
+        ([0, 1, 0, 0, 0, -1], [1, 0, 0], 1.0),  # sagittal
+        ([1, 0, 0, 0, 0, -1], [0, -1, 0], 1.0),  # coronal
+        ([1, 0, 0, 0, -1, 0], [0, 0, -1], 1.0),  # axial, rows running upwards
+        ([0.9848, 0.1736, 0, -0.1736, 0.9848, 0], [0, 0, 1], 1.0),  # oblique in plane
+        ([0, 1, 0, 0, 0, -1], [-1, 0, 0], 0.5),  # sagittal, descending, fractional values
+    ],
+)
+def test_other_orientations_match_dcm2niix(
+    medical_dir: Path, tmp_path: Path, orientation: list[float], step: list[int], slope: float
+) -> None:
+    """The phantom's slices re-labelled in other orientations (the geometry a series we do not
+    have could carry): same voxels and affine as dcm2niix on each."""
+    import pydicom
+
+    from tests.solutions.medical.conftest import run_dcm2niix
+
+    series = tmp_path / "series"
+    series.mkdir()
+    for k, path in enumerate(sorted((medical_dir / "ct_philips_phantom_5mm").glob("*.dcm"))[:6]):
+        ds = pydicom.dcmread(path)
+        position = np.array([10.0, -20.0, 30.0]) + k * 5.0 * np.array(step, dtype=float)
+        ds.ImageOrientationPatient = [f"{v:.6f}" for v in orientation]
+        ds.ImagePositionPatient = [f"{v:.4f}" for v in position]
+        ds.RescaleSlope = slope
+        ds.save_as(series / f"{(k * 7) % 6:02d}.dcm")  # file names out of spatial order
+    reference = nib.load(run_dcm2niix(series, tmp_path / "ref")[0])
+    volume = load_series(series)
+    np.testing.assert_allclose(volume.affine, reference.affine, atol=1e-3)
+    np.testing.assert_allclose(volume.data, reference.get_fdata(), atol=1e-3)

@@ -90,3 +90,27 @@ def sidecar_path(path: Path) -> Path:
 def write_sidecar(meta: dict[str, Any], path: Path, software_version: str) -> None:
     body = {**meta, "ConversionSoftware": "shigu", "ConversionSoftwareVersion": software_version}
     atomic_write(path, (json.dumps(body, indent="\t") + "\n").encode())
+
+
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+def is_picture(path: Path) -> bool:
+    return path.suffix.lower() in PICTURE_SUFFIXES
+
+
+def read_picture(path: Path) -> Volume:
+    """A 2D radiograph exported as a picture (PNG, JPEG, TIFF): one slice, grey values as
+    stored, 1 mm pixels (a picture carries no patient geometry), rows from the top."""
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_ANYDEPTH | cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise InputError(f"cannot read {path} as an image", "give a PNG, JPEG or TIFF file")
+    rows = image.shape[0]
+    affine = np.array(
+        [[-1.0, 0, 0, 0], [0, 1.0, 0, -(rows - 1.0)], [0, 0, 1.0, 0], [0, 0, 0, 1.0]]
+    )  # the dcm2niix layout of rows (LPS row direction +x, column direction +y), in RAS
+    data = np.ascontiguousarray(image[::-1, :].T[:, :, None])
+    notes = ["a picture: no patient geometry, 1 mm pixels assumed"]
+    return Volume(data, affine, {"Source": str(path)}, notes)

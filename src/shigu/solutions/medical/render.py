@@ -163,11 +163,15 @@ def montage(volume: Volume, window: tuple[float, float], labels: np.ndarray | No
     lab = None
     if labels is not None:
         lab = canonical(Volume(labels, volume.affine))[0]
+    # a single slice (a radiograph, one CT image) has one plane worth showing
+    planes = [p for p in PLANES if min(plane_slice(ras, p, 0).shape) > 1] or ["axial"]
     pictures = [
-        render_slice(ras, spacing, p, slice_count(ras.shape, p) // 2, window, lab) for p in PLANES
+        render_slice(ras, spacing, p, slice_count(ras.shape, p) // 2, window, lab) for p in planes
     ]
     height = max(p.shape[0] for p in pictures)
+    gaps = [8] * (len(pictures) - 1) + [0]  # 8 px between pictures
     padded = [
-        cv2.copyMakeBorder(p, 0, height - p.shape[0], 0, 8, cv2.BORDER_CONSTANT) for p in pictures
+        cv2.copyMakeBorder(p, 0, height - p.shape[0], 0, gap, cv2.BORDER_CONSTANT)
+        for p, gap in zip(pictures, gaps, strict=True)
     ]
     return np.hstack(padded)
