@@ -209,3 +209,14 @@ def test_sr_references_follow_their_targets(medical_dir: Path, deidentified: Pat
     values = {str(e.value) for e in out_sr.iterall() if e.VR == "UI"}
     assert {deid.new_uid(u) for u in referenced} <= values
     assert not referenced & values  # no original UID survives
+
+
+def test_duplicate_instances_refused_before_writing(medical_dir: Path, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    one = medical_dir / "ct_philips_phantom_5mm" / "I10.dcm"
+    shutil.copy(one, src / "a.dcm")
+    shutil.copy(one, src / "b.dcm")
+    with pytest.raises(InputError, match="same instance"):
+        deidentify_tree(src, tmp_path / "out", Deidentifier(b"k"))
+    assert not (tmp_path / "out").exists()

@@ -362,7 +362,8 @@ class DeidReport:
 def deidentify_tree(source: Any, out: Any, deid: Deidentifier) -> DeidReport:
     """De-identify every DICOM file under ``source`` into ``out`` as
     ``<new series UID>/<new SOP instance UID>.dcm``, with ``deid_audit.csv``. Every input is
-    read before anything is written, so a damaged file stops the run with nothing written."""
+    checked before anything is written, so a damaged file stops the run with nothing written;
+    then files are done one at a time (memory stays at one file)."""
     import csv
     import io
     from pathlib import Path
@@ -384,41 +385,45 @@ def deidentify_tree(source: Any, out: Any, deid: Deidentifier) -> DeidReport:
     )
     if not files:
         raise InputError(f"no files in {source}", "give a DICOM file or folder")
-    datasets, skipped = [], []
-    for path in files:
+    valid, skipped = [], []
+    seen: dict[str, Path] = {}
+    for path in files:  # first pass: every input readable, or nothing is written
         try:
             ds = pydicom.dcmread(path)
             _check_pixels(ds)
+            uid = str(ds.get("SOPInstanceUID", ""))
+            if uid and uid in seen:
+                raise InputError(
+                    f"{path} and {seen[uid]} are the same instance (one SOP Instance UID)",
+                    "remove the duplicate file; nothing was written",
+                )
+            seen[uid] = path
         except InvalidDicomError:
             skipped.append(str(path))
             continue
+        except InputError:
+            raise
         except Exception as exc:  # pydicom raises many types on damaged files
             raise InputError(
                 f"{path} is a damaged DICOM file ({type(exc).__name__}: {exc})",
                 "remove or replace it; nothing was written",
             ) from exc
-        datasets.append((path, ds))
-    if not datasets:
+        valid.append(path)
+    if not valid:
         raise InputError(f"no DICOM files in {source}", "give a DICOM file or folder")
     changes: list[Change] = []
     written: list[tuple[str, str]] = []
-    outputs: dict[Path, bytes] = {}
-    for path, ds in datasets:
+    for path in valid:  # second pass, one file in memory at a time
+        ds = pydicom.dcmread(path)
         rel = str(path.relative_to(source)) if source.is_dir() else path.name
-        changes.extend(deid.apply(ds, rel))
+        file_changes = deid.apply(ds, rel)
         series = str(ds.get("SeriesInstanceUID", "no-series"))
         target = out / series / f"{ds.get('SOPInstanceUID', path.stem)}.dcm"
         buffer = io.BytesIO()
         ds.save_as(buffer, enforce_file_format=True)
-        if target in outputs:
-            raise InputError(
-                f"{path} has the same SOP Instance UID as another input",
-                "remove the duplicate file",
-            )
-        outputs[target] = buffer.getvalue()
+        atomic_write(target, buffer.getvalue())
+        changes.extend(file_changes)
         written.append((str(path), str(target)))
-    for target, data in outputs.items():
-        atomic_write(target, data)
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["file", "tag", "keyword", "action", "detail"])
