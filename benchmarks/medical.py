@@ -42,7 +42,8 @@ def _time(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
 
 def conversion(repeats: int) -> None:
     shigu = [str(Path(sys.executable).with_name("shigu"))]
-    dcm2niix = shutil.which("dcm2niix")
+    beside = Path(sys.executable).with_name("dcm2niix")
+    dcm2niix = str(beside) if beside.exists() else shutil.which("dcm2niix")
     assert dcm2niix, "pip install dcm2niix"
     print("conversion (median seconds per series)")
     print(f"{'series':28s} {'shigu CLI':>10s} {'dcm2niix':>10s} {'ratio':>7s} {'in-process':>11s}")

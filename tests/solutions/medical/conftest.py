@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ def medical_dir(data_dir: Path) -> Path:
 
 def run_dcm2niix(series: Path, out: Path) -> list[Path]:
     """Run the real dcm2niix (the PyPI wheel's binary) on ``series``; its NIfTI outputs."""
-    exe = shutil.which("dcm2niix")
+    beside = Path(sys.executable).with_name("dcm2niix")  # the venv's, when it is not on PATH
+    exe = str(beside) if beside.exists() else shutil.which("dcm2niix")
     assert exe, "dcm2niix is a test dependency (pip install dcm2niix)"
     out.mkdir(parents=True, exist_ok=True)
     subprocess.run(
