@@ -66,6 +66,7 @@ def _register() -> None:
         "thermal",
         "enhance",
         "med",
+        "avatar",
         "doctor",
     ):
         try:

@@ -78,6 +78,10 @@ class PoseTask(SecondaryTask):
             }
             if poses.world is not None:
                 values["pose_world"] = poses.world
+            if poses.landmarks is not None and poses.landmark_scores is not None:
+                values["pose_landmarks"] = np.concatenate(
+                    [poses.landmarks, poses.landmark_scores[..., None]], axis=2
+                )  # BlazePose's 33 in image pixels, with visibility
             out.append(values)
         return out
 
