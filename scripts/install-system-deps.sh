@@ -4,11 +4,12 @@
 #   PostgreSQL - event store tests;  Mosquitto - MQTT tests;  Chromium - dashboard tests
 #   DejaVu + WenQuanYi Micro Hei fonts - OCR tests render Latin and Chinese text
 #   libusb-1.0-0 - Open3D (3D registration and inspection) links against it
+#   Blender - the avatar tests import our BVH files with Blender's own importer
 # Installs only what is missing; uses sudo when not root.
 set -euo pipefail
 PACKAGES=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good
           gstreamer1.0-plugins-bad postgresql mosquitto chromium
-          fonts-dejavu-core fonts-wqy-microhei libusb-1.0-0)
+          fonts-dejavu-core fonts-wqy-microhei libusb-1.0-0 blender)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

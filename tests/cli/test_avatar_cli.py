@@ -70,3 +70,31 @@ def test_mistakes_are_one_line_errors(data_dir: Path, tmp_path: Path) -> None:
     assert_one_line_error(
         run_cli("avatar", images, "--bvh", tmp_path / "x.bvh"), "set of images", 2
     )
+
+
+def test_blender_imports_the_bvh(data_dir: Path, tmp_path: Path) -> None:
+    """Blender's own BVH importer (Debian's blender, in background mode) loads our file:
+    the humanoid bones, every frame, the video's rate, constant bones, human flexion."""
+    import shutil
+    import subprocess
+
+    blender = shutil.which("blender")
+    assert blender, "Debian's blender is a test dependency (scripts/install-system-deps.sh)"
+    clip = data_dir / "fall" / "gmdcsa24" / "Subject_3" / "ADL" / "19.mp4"
+    bvh_path = tmp_path / "walk.bvh"
+    proc = run_cli("avatar", clip, "--bvh", bvh_path, "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    script = Path(__file__).parents[1] / "solutions" / "avatar" / "blender_check.py"
+    done = subprocess.run(
+        [blender, "-b", "--factory-startup", "--python", str(script), "--", str(bvh_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    assert line, done.stdout[-2000:] + done.stderr[-2000:]
+    result = json.loads(line[len("RESULT ") :])
+    assert len(result["bones"]) == 19 and result["bones"][0] == "Hips"
+    assert result["frames"] == 98 and result["fps"] == pytest.approx(15.05, rel=0.01)
+    assert result["length_spread"] < 1e-3  # bone lengths constant over the clip
+    assert result["max_flexion_deg"] < 160  # knees and elbows inside human limits

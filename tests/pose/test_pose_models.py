@@ -93,3 +93,22 @@ def test_unknown_and_wrong_models(tmp_path: Path) -> None:
         load_pose_model("yolox-nano")
     with pytest.raises(ModelError, match="unknown pose model"):
         load_pose_model(str(tmp_path / "nope.onnx"))
+
+
+def test_blazepose_follows_a_person_from_the_last_crop(coco_people) -> None:
+    """Given where the person was (the previous result's next crop), one pass finds the same
+    pose as two passes from the box."""
+    gt, images = coco_people
+    model = load_pose_model("blazepose-full")
+    image_id, image = next(iter(images.items()))
+    _, boxes = _gt_boxes(gt, image_id)
+    first = model.estimate(image, boxes)
+    assert first.next_crops is not None and first.next_crops.shape == (len(boxes), 4)
+    priors = [[SquareCrop(*map(float, c)) for c in first.next_crops]]
+    calls = []
+    run = model.run
+    model.run = lambda batch: calls.append(len(batch)) or run(batch)  # type: ignore[method-assign]
+    followed = model.estimate_many([(image, boxes)], priors)[0]
+    assert sum(calls) == len(boxes)  # one pass: one crop per person
+    err = np.linalg.norm(followed.keypoints - first.keypoints, axis=2)
+    assert np.median(err) < 6.0  # pixels: the same pose

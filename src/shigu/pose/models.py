@@ -38,6 +38,7 @@ class Poses:
     landmarks: np.ndarray | None = None
     landmark_scores: np.ndarray | None = None
     world: np.ndarray | None = None
+    next_crops: np.ndarray | None = None  # (N, 4) cx, cy, side, angle: where to look next frame
 
     def __len__(self) -> int:
         return len(self.keypoints)
@@ -52,7 +53,7 @@ class Poses:
             return None if a is None else a[start:stop]
 
         return Poses(self.keypoints[start:stop], self.scores[start:stop], cut(self.landmarks),
-                     cut(self.landmark_scores), cut(self.world))  # fmt: skip
+                     cut(self.landmark_scores), cut(self.world), cut(self.next_crops))  # fmt: skip
 
     @classmethod
     def concat(cls, parts: list[Poses]) -> Poses:
@@ -64,7 +65,8 @@ class Poses:
             return cls(np.zeros((0, 17, 2), np.float32), np.zeros((0, 17), np.float32))
         kp, sc = cat("keypoints"), cat("scores")
         assert kp is not None and sc is not None
-        return cls(kp, sc, cat("landmarks"), cat("landmark_scores"), cat("world"))
+        return cls(kp, sc, cat("landmarks"), cat("landmark_scores"), cat("world"),
+                   cat("next_crops"))  # fmt: skip
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -123,13 +125,28 @@ class PoseModel(ABC):
         """Poses for the people in boxes ``xyxy`` (N, 4) of a BGR image."""
         return self.estimate_many([(image, xyxy)])[0]
 
-    def estimate_many(self, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[Poses]:
-        """Poses for (image, boxes) pairs from many frames, all crops in one model call."""
+    def estimate_many(
+        self,
+        jobs: list[tuple[np.ndarray, np.ndarray]],
+        priors: list[list[SquareCrop | None]] | None = None,
+    ) -> list[Poses]:
+        """Poses for (image, boxes) pairs from many frames, all crops in one model call.
+
+        ``priors``: per job and box, a crop to use instead of the box (where the person was
+        found on the previous frame, as MediaPipe tracks): one pass instead of ``passes``."""
         crops = [self.crops(boxes) for _, boxes in jobs]
+        known: list[list[SquareCrop | None]] = (
+            [[None] * len(c) for c in crops] if priors is None else priors
+        )
+        for cs, ps in zip(crops, known, strict=True):
+            for k, prior in enumerate(ps):
+                if prior is not None:
+                    cs[k] = prior
         counts = [len(c) for c in crops]
         flat = [c for cs in crops for c in cs]
         if not flat:
             return [Poses.concat([]) for _ in jobs]
+        tracked = np.array([p is not None for ps in known for p in ps], bool)
         images = [img for (img, _), n in zip(jobs, counts, strict=True) for _ in range(n)]
 
         def run(cs: list[SquareCrop]) -> list[np.ndarray]:
@@ -137,10 +154,16 @@ class PoseModel(ABC):
                 np.concatenate([self.prepare(im, [c]) for im, c in zip(images, cs, strict=True)])
             )
 
-        outputs = run(flat)
+        outputs = [np.array(o) for o in run(flat)]  # writable: second passes fill rows in
         for _ in range(self.passes - 1):
-            flat = self.refined(outputs, flat)
-            outputs = run(flat)
+            if tracked.all():
+                break
+            again = self.refined(outputs, flat)
+            redo = [i for i in range(len(flat)) if not tracked[i]]
+            rerun = self.run(np.concatenate([self.prepare(images[i], [again[i]]) for i in redo]))
+            for o, r in zip(outputs, rerun, strict=True):
+                o.reshape(len(flat), -1)[redo] = r.reshape(len(redo), -1)
+            flat = [again[i] if not tracked[i] else c for i, c in enumerate(flat)]
         poses = self.decode(outputs, flat)
         out, start = [], 0
         for n in counts:
@@ -204,8 +227,10 @@ class BlazePose(PoseModel):
         # A landmark counts as seen when it is in the picture (presence) and not hidden.
         vis = _sigmoid(raw[..., 3]) * _sigmoid(raw[..., 4]) * presence
         idx = list(BLAZEPOSE_TO_COCO)
+        ahead = self.refined(outputs, crops)
+        next_crops = np.array([[c.cx, c.cy, c.side, c.angle] for c in ahead], np.float32)
         return Poses(marks[:, idx].astype(np.float32), vis[:, idx], marks.astype(np.float32),
-                     vis, world)  # fmt: skip
+                     vis, world, next_crops.reshape(n, 4))  # fmt: skip
 
 
 POSE_MODELS: dict[str, type[PoseModel]] = {"movenet": MoveNet, "blazepose": BlazePose}

@@ -12,6 +12,7 @@ track raises.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -49,10 +50,18 @@ class SecondaryTask(ABC):
 
     key: ClassVar[str]
     default_aggregate: ClassVar[Aggregate] = "latest"
+    # tasks that look where the last frame's result says (a ``{key}_roi`` value) run frame by
+    # frame, so each frame sees the previous frame's results
+    follows_tracks: bool = False
 
     @abstractmethod
-    def run(self, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-        """For each (BGR image, (n, 4) boxes): arrays with n rows; ``quality`` among them."""
+    def run(
+        self,
+        jobs: list[tuple[np.ndarray, np.ndarray]],
+        priors: list[list[np.ndarray | None]] | None = None,
+    ) -> list[dict[str, np.ndarray]]:
+        """For each (BGR image, (n, 4) boxes): arrays with n rows; ``quality`` among them.
+        ``priors``: per box, the track's last ``roi`` value when it is from the previous frame."""
 
     def event_attributes(self, values: dict[str, np.ndarray]) -> dict[str, Any]:
         """What an event of the track carries from this model (small, JSON-ready)."""
@@ -68,16 +77,31 @@ class PoseTask(SecondaryTask):
         from shigu.pose import load_pose_model
 
         self.model = load_pose_model(model, device=device, threads=1)
+        self.follows_tracks = self.model.passes > 1  # BlazePose: MediaPipe's tracking ROI
 
-    def run(self, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    def run(
+        self,
+        jobs: list[tuple[np.ndarray, np.ndarray]],
+        priors: list[list[np.ndarray | None]] | None = None,
+    ) -> list[dict[str, np.ndarray]]:
+        from shigu.pose.crops import SquareCrop
+
+        crops = None
+        if priors is not None:
+            crops = [[None if r is None else SquareCrop(*(float(v) for v in r)) for r in rows]
+                     for rows in priors]  # fmt: skip
         out: list[dict[str, np.ndarray]] = []
-        for poses in self.model.estimate_many(jobs):
+        for poses in self.model.estimate_many(jobs, crops):
             values = {
                 "pose": np.concatenate([poses.keypoints, poses.scores[..., None]], axis=2),
                 "quality": poses.score,
             }
             if poses.world is not None:
                 values["pose_world"] = poses.world
+            if poses.next_crops is not None:
+                # lost people (pose presence under a half) go back to their detector box
+                lost = poses.score < 0.5
+                values["pose_roi"] = np.where(lost[:, None], np.nan, poses.next_crops)
             if poses.landmarks is not None and poses.landmark_scores is not None:
                 values["pose_landmarks"] = np.concatenate(
                     [poses.landmarks, poses.landmark_scores[..., None]], axis=2
@@ -100,7 +124,11 @@ class EmbeddingTask(SecondaryTask):
 
         self.model = ReIDModel(model, device=device)
 
-    def run(self, jobs: list[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+    def run(
+        self,
+        jobs: list[tuple[np.ndarray, np.ndarray]],
+        priors: list[list[np.ndarray | None]] | None = None,
+    ) -> list[dict[str, np.ndarray]]:
         out = []
         for image, boxes in jobs:
             wh = boxes[:, 2:] - boxes[:, :2]
@@ -263,6 +291,10 @@ class SecondaryStage(Stage):
 
     # ------------------------------------------------------------------ the stage
     def process(self, items: list[FrameItem]) -> None:
+        if self.task.follows_tracks and len(items) > 1:
+            for item in items:  # each frame sees the one before it
+                self.process([item])
+            return
         pending: dict[tuple[str, int], int] = {}
         chosen = [self._chosen(item, pending) for item in items]
         jobs = [
@@ -270,7 +302,17 @@ class SecondaryStage(Stage):
             for item, idx in zip(items, chosen, strict=True)
             if len(idx)
         ]
-        results = iter(self.task.run(jobs) if jobs else [])
+        priors = None
+        if self.task.follows_tracks and jobs:
+            priors = [self._priors(item, idx) for item, idx in zip(items, chosen, strict=True)
+                      if len(idx)]  # fmt: skip
+        results: Iterator[dict[str, np.ndarray]]
+        if not jobs:
+            results = iter([])
+        elif priors is None:  # plugin tasks may not know priors
+            results = iter(self.task.run(jobs))
+        else:
+            results = iter(self.task.run(jobs, priors))
         if jobs:
             self.model_calls += 1
             self.crops_run += sum(len(b) for _, b in jobs)
@@ -278,6 +320,17 @@ class SecondaryStage(Stage):
             fresh = next(results) if len(idx) else {}
             self._attach(item, idx, fresh)
             self._prune(item)
+
+    def _priors(self, item: FrameItem, idx: np.ndarray) -> list[np.ndarray | None]:
+        """Per chosen row, its track's last ``roi`` when that is from the previous frame."""
+        ids = item.detections.tracker_id
+        out: list[np.ndarray | None] = []
+        for i in idx.tolist():
+            known = self.tracks.get((item.source_id, int(ids[i]))) if ids is not None else None
+            roi = None if known is None else known.values.get(f"{self.name}_roi")
+            fresh = known is not None and known.frame == item.frame.index - 1
+            out.append(roi if fresh and roi is not None and np.isfinite(roi).all() else None)
+        return out
 
     def _attach(self, item: FrameItem, idx: np.ndarray, fresh: dict[str, np.ndarray]) -> None:
         dets = item.detections
