@@ -11,7 +11,7 @@ export SHIGU_MODEL_MIRROR := $(SHIGU_TEST_DATA)/models
 endif
 endif
 
-.PHONY: setup demo test lint typecheck unit system-deps bench clean lock lock-check upgrade
+.PHONY: setup demo test lint typecheck audit unit system-deps bench clean lock lock-check upgrade
 
 # Exact versions with hashes (requirements/*.lock, made by scripts/lock.py with uv): a fresh
 # machine gets what CI tested. The demo installs only what the demo needs.
@@ -58,7 +58,10 @@ typecheck: setup
 unit: setup  ## fast tests only
 	$(BIN)/pytest -m "not slow and not integration" -q
 
-test: lock-check setup system-deps lint typecheck  ## the whole suite, as CI runs it
+audit: setup  ## known vulnerabilities in the locked dependencies (says so when it cannot check)
+	$(BIN)/python scripts/audit.py requirements/dev.lock
+
+test: lock-check setup system-deps lint typecheck audit  ## the whole suite, as CI runs it
 	$(BIN)/pytest -q
 
 bench: setup  ## every benchmark; results go in docs/benchmarks.md

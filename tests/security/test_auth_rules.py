@@ -125,3 +125,43 @@ def test_a_stranger_cannot_lock_a_user_out_from_their_own_address() -> None:
     for i in range(30):  # but many addresses together hit the slower global limit
         limiter.reserve(f"ip:192.0.2.{i}", "user:admin")
     assert limiter.reserve("ip:10.0.0.3", "user:admin") > 0
+
+
+def test_tokens_expire_and_old_sessions_are_purged(api) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    from shigu.store.models import SessionRow, TokenRow
+
+    admin = api.client("admin")
+    made = admin.post("/api/tokens", json={"name": "short-lived", "expires_days": 1})
+    assert made.status_code == 201
+    token_id, token = made.json()["id"], made.json()["token"]
+    listed = {t["id"]: t for t in admin.get("/api/tokens").json()}
+    expires = datetime.fromisoformat(listed[token_id]["expires"])
+    assert timedelta(hours=23) < expires - datetime.now(UTC) < timedelta(hours=25)
+    robot = api.client()
+    robot.headers["Authorization"] = f"Bearer {token}"
+    assert robot.get("/api/me").status_code == 200
+    accounts = api.ctx.accounts  # type: ignore[attr-defined]
+    with Session(accounts.engine) as s, s.begin():  # a day later
+        s.execute(update(TokenRow).where(TokenRow.id == token_id)
+                  .values(expires=datetime.now(UTC) - timedelta(seconds=1)))  # fmt: skip
+    accounts._forget()
+    assert robot.get("/api/me").status_code == 401
+    assert admin.post("/api/tokens", json={"name": "x", "expires_days": 0}).status_code == 422
+    # a stale session row goes at the next sign-in
+    with Session(accounts.engine) as s, s.begin():
+        s.add(SessionRow(token_hash="0" * 64, user="viewer",
+                         expires=datetime.now(UTC) - timedelta(hours=1)))  # fmt: skip
+    browser = api.client()
+    assert (
+        browser.post(
+            "/api/auth/login", json={"username": "viewer", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    with Session(accounts.engine) as s:
+        assert s.scalar(select(SessionRow).where(SessionRow.token_hash == "0" * 64)) is None

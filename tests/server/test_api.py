@@ -70,6 +70,7 @@ def routes(api: Api) -> list[tuple[str, str, Any, str]]:
         ("GET", f"/api/events/{ev}/clip", None, "viewer"),
         ("GET", "/api/media/gate/snap.jpg", None, "viewer"),
         ("POST", f"/api/events/{ev}/ack", None, "operator"),
+        ("GET", f"/api/events/{ev}/acks", None, "viewer"),
         ("GET", "/api/stats/counts?since=2026-11-01T00:00:00Z", None, "viewer"),
         ("GET", "/metrics", None, "viewer"),
         ("GET", "/api/openapi.json", None, "viewer"),
@@ -343,3 +344,15 @@ def test_events_found_by_plate(api: Api) -> None:
     assert plates("~京B1234") == ["京B12345"]
     assert plates("沪*") == []
     assert v.get("/api/events", params={"plate": "x" * 40}).status_code == 422
+
+
+def test_acknowledgements_are_kept_not_overwritten(api: Api) -> None:
+    ev = api.event_ids[5]
+    first = api.client("operator").post(f"/api/events/{ev}/ack")
+    assert first.status_code == 200 and first.json()["acknowledged_by"] == "operator"
+    second = api.client("admin").post(f"/api/events/{ev}/ack")
+    assert second.json()["acknowledged_by"] == "operator"  # the first acknowledgement stands
+    audit = api.client("viewer").get(f"/api/events/{ev}/acks").json()
+    assert [a["user"] for a in audit] == ["operator", "admin"]
+    assert audit[0]["at"] <= audit[1]["at"]
+    assert api.client("viewer").get("/api/events/nosuch/acks").status_code == 404

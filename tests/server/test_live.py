@@ -85,7 +85,8 @@ def test_zone_added_live_raises_events_pushed_over_websocket(
         "polygon": [[0, 100], [480, 100], [480, 360], [0, 360]],
         "rules": [{"type": "intrusion", "classes": ["person"], "min_seconds": 0.5}],
     }
-    with client.websocket_connect(f"/api/ws/events?token={client.token}") as ws:  # type: ignore[attr-defined]
+    bearer = {"Authorization": f"Bearer {client.token}"}  # type: ignore[attr-defined]
+    with client.websocket_connect("/api/ws/events", headers=bearer) as ws:
         assert client.post("/api/zones", json=zone).status_code == 201
         deadline = time.monotonic() + 60
         got = None
@@ -107,6 +108,23 @@ def test_websocket_needs_auth(live: tuple[TestClient, object]) -> None:
     with pytest.raises(WebSocketDisconnect) as exc, anon.websocket_connect("/api/ws/events") as ws:
         ws.receive_json()
     assert exc.value.code == 4401
+    token = client.token  # type: ignore[attr-defined]
+    with (
+        pytest.raises(WebSocketDisconnect) as exc,
+        anon.websocket_connect(f"/api/ws/events?token={token}") as ws,
+    ):
+        ws.receive_json()  # a token in the URL leaks into logs: refused
+    assert exc.value.code == 4400
+    evil = {"Authorization": f"Bearer {token}", "Origin": "https://evil.example"}
+    with (
+        pytest.raises(WebSocketDisconnect) as exc,
+        anon.websocket_connect("/api/ws/events", headers=evil) as ws,
+    ):
+        ws.receive_json()  # another site's page may not ride on the user's credentials
+    assert exc.value.code == 4403
+    own = {"Authorization": f"Bearer {token}", "Origin": "http://testserver"}
+    with anon.websocket_connect("/api/ws/events", headers=own):
+        pass  # the dashboard's own origin is welcome
 
 
 def test_streams_close_within_seconds_of_revocation(live: tuple[TestClient, object]) -> None:
@@ -117,7 +135,9 @@ def test_streams_close_within_seconds_of_revocation(live: tuple[TestClient, obje
     viewer = TestClient(client.app)
     viewer.headers["Authorization"] = f"Bearer {token}"
     _wait(lambda: client.get("/api/sources/gate").json()["frames"] > 5)
-    with viewer.websocket_connect(f"/api/ws/events?token={token}") as ws:
+    with viewer.websocket_connect(
+        "/api/ws/events", headers={"Authorization": f"Bearer {token}"}
+    ) as ws:
         assert client.delete(f"/api/tokens/{token_id}").status_code == 204
         revoked = time.monotonic()
         with pytest.raises(WebSocketDisconnect) as exc:

@@ -86,6 +86,17 @@ def serve(
 users_app = typer.Typer(help="Users of the dashboard and API.", no_args_is_help=True)
 
 
+def _warn_if_password_in_argv() -> None:
+    import sys
+
+    if any(a == "--password" or a.startswith("--password=") for a in sys.argv[1:]):
+        console_err.print(
+            "[yellow]warning: a password on the command line is visible to other users' "
+            "process lists and stays in shell history; leave --password out to be asked, or set "
+            "SHIGU_PASSWORD[/]"
+        )
+
+
 @users_app.command("add")
 def users_add(
     name: str = typer.Argument(..., help="User name."),
@@ -98,10 +109,13 @@ def users_add(
         prompt=True,
         hide_input=True,
         confirmation_prompt=True,
-        help="At least 8 characters (asked for when not given).",
+        envvar="SHIGU_PASSWORD",
+        help="At least 8 characters. Asked for when not given, or read from $SHIGU_PASSWORD; "
+        "on the command line it shows in process lists and shell history.",
     ),
 ) -> None:
     """Create a user (the first one with --admin)."""
+    _warn_if_password_in_argv()
     from shigu.pipeline import load_config
     from shigu.server.auth import Accounts
     from shigu.store import EventStore
@@ -139,10 +153,13 @@ def users_passwd(
         prompt="New password",
         hide_input=True,
         confirmation_prompt=True,
-        help="At least 8 characters (asked for when not given).",
+        envvar="SHIGU_PASSWORD",
+        help="At least 8 characters. Asked for when not given, or read from $SHIGU_PASSWORD; "
+        "on the command line it shows in process lists and shell history.",
     ),
 ) -> None:
     """Set a user's password; their browser sessions end."""
+    _warn_if_password_in_argv()
     with _accounts(config) as accounts:
         accounts.set_password(name, password)
     console.print(f"password of {name} changed; their sessions were ended")

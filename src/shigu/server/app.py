@@ -51,7 +51,14 @@ from shigu.server.schemas import (
     UserIn,
 )
 from shigu.store import EventFilter, EventStore
-from shigu.store.paging import acknowledge, acknowledged_by, event_json, page, page_json
+from shigu.store.paging import (
+    acknowledge,
+    acknowledged_by,
+    acknowledgements,
+    event_json,
+    page,
+    page_json,
+)
 
 log = logging.getLogger(__name__)
 COOKIE = "shigu_session"
@@ -318,7 +325,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         owner = body.user or user.name
         if ctx.accounts.get_user(owner) is None:
             raise HTTPException(404, f"no user {owner!r}")
-        token_id, token = ctx.accounts.create_token(owner, body.name)
+        token_id, token = ctx.accounts.create_token(owner, body.name, body.expires_days)
         return TokenOut(id=token_id, token=token)
 
     @app.delete("/api/tokens/{token_id}", status_code=204, tags=["admin"])
@@ -606,7 +613,13 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
     def ack_event(event_id: str, user: Operator) -> EventOut:
         ev = _event(event_id)
         acknowledge(ctx.store, ev.id, user.name)
-        return EventOut(**event_json(ev, user.name))
+        return EventOut(**event_json(ev, acknowledged_by(ctx.store, ev.id)))
+
+    @app.get("/api/events/{event_id}/acks", tags=["events"])
+    def event_acks(event_id: str, _: Viewer) -> list[dict[str, str]]:
+        """Every acknowledgement of the event (who and when), oldest first."""
+        ev = _event(event_id)
+        return acknowledgements(ctx.store, ev.id)
 
     # ------------------------------------------------------------------ stats
     @app.get("/api/stats/counts", response_model=list[CountBucket], tags=["stats"])
@@ -642,9 +655,29 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         ]
 
     # ------------------------------------------------------------------ live events
+    allowed_origins = set(cors_origins or []) - {"*"}
+
+    def _origin_ok(websocket: WebSocket) -> bool:
+        """Browsers send Origin: a page of another site may not ride on the user's cookie
+        (cross-site WebSocket hijacking). Clients that send none (scripts) pass."""
+        origin = websocket.headers.get("origin")
+        if not origin:
+            return True
+        host = websocket.headers.get("host", "")
+        own = {f"http://{host}", f"https://{host}"}
+        return origin in own or origin in allowed_origins
+
     @app.websocket("/api/ws/events")
     async def ws_events(websocket: WebSocket) -> None:
-        token = websocket.query_params.get("token")
+        if not _origin_ok(websocket):
+            await websocket.close(code=4403, reason="origin not allowed")
+            return
+        if "token" in websocket.query_params:
+            # a token in a URL ends up in proxy and server logs and browser history
+            await websocket.close(code=4400, reason="send the token in the Authorization header")
+            return
+        auth = websocket.headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else None
         cookie = websocket.cookies.get(COOKIE)
         user = (
             ctx.accounts.user_for_token(token)

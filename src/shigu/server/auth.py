@@ -28,6 +28,14 @@ from shigu.store.models import SessionRow, TokenRow, UserRow
 ROLES = ("viewer", "operator", "admin")
 LEVEL = {name: i for i, name in enumerate(ROLES)}
 SESSION_HOURS = 12
+TOKEN_DAYS = 90  # API tokens expire; ask for up to ten years when a machine needs it
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _hasher = PasswordHasher()
 
@@ -127,10 +135,12 @@ class Accounts:
         return user
 
     # ---------------------------------------------------------------- tokens
-    def create_token(self, user: str, name: str) -> tuple[str, str]:
-        """(token id, the token itself: shown once, never stored)."""
+    def create_token(self, user: str, name: str, days: int = TOKEN_DAYS) -> tuple[str, str]:
+        """(token id, the token itself: shown once, never stored); valid for ``days``."""
         if self.get_user(user) is None:
             raise InputError(f"no user {user!r}")
+        if not 1 <= days <= 3650:
+            raise InputError(f"a token's life of {days} days is out of range", "give 1 to 3650")
         token = "shg_" + secrets.token_urlsafe(32)
         token_id = secrets.token_hex(8)
         with Session(self.engine) as s, s.begin():
@@ -141,6 +151,7 @@ class Accounts:
                     name=name[:128],
                     user=user,
                     created=datetime.now(UTC),
+                    expires=datetime.now(UTC) + timedelta(days=days),
                 )
             )
         return token_id, token
@@ -154,6 +165,7 @@ class Accounts:
                     "user": t.user,
                     "created": t.created.isoformat(),
                     "revoked": t.revoked.isoformat() if t.revoked else None,
+                    "expires": _aware(t.expires).isoformat() if t.expires else None,
                 }
                 for t in s.scalars(select(TokenRow).order_by(TokenRow.created))
             ]
@@ -177,7 +189,10 @@ class Accounts:
         with Session(self.engine) as s:
             row = s.scalar(select(TokenRow).where(TokenRow.token_hash == key))
             found = None
-            if row is not None and row.revoked is None:
+            live = row is not None and row.revoked is None
+            if live and row is not None and row.expires is not None:
+                live = _aware(row.expires) > datetime.now(UTC)
+            if live and row is not None:
                 user = s.get(UserRow, row.user)
                 found = User(user.name, user.role) if user else None
         with self._cache_lock:
@@ -187,7 +202,14 @@ class Accounts:
         return found
 
     # ---------------------------------------------------------------- sessions
+    def purge_sessions(self) -> int:
+        """Delete expired sessions (each sign-in does it); how many went."""
+        with Session(self.engine) as s, s.begin():
+            gone = s.execute(delete(SessionRow).where(SessionRow.expires < datetime.now(UTC)))
+        return int(getattr(gone, "rowcount", 0) or 0)
+
     def create_session(self, user: str) -> str:
+        self.purge_sessions()
         value = secrets.token_urlsafe(32)
         with Session(self.engine) as s, s.begin():
             s.add(
@@ -204,8 +226,7 @@ class Accounts:
             row = s.get(SessionRow, _sha(value))
             if row is None:
                 return None
-            expires = row.expires if row.expires.tzinfo else row.expires.replace(tzinfo=UTC)
-            if expires < datetime.now(UTC):
+            if _aware(row.expires) < datetime.now(UTC):
                 return None
             user = s.get(UserRow, row.user)
             return User(user.name, user.role) if user else None

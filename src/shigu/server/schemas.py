@@ -61,6 +61,7 @@ class UserIn(Strict):
 class TokenIn(Strict):
     name: str = Field(min_length=1, max_length=128)
     user: str | None = Field(None, description="whose rights the token carries (default: you)")
+    expires_days: int = Field(90, ge=1, le=3650, description="days until the token expires")
 
 
 class TokenOut(BaseModel):

@@ -67,6 +67,17 @@ class UserRow(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class AckRow(Base):
+    """One acknowledgement of an event: every one is kept (who and when), none overwritten."""
+
+    __tablename__ = "event_acks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(32), index=True)
+    user: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TokenRow(Base):
     """An API token for machines; only its SHA-256 is stored, revocable."""
 
@@ -78,6 +89,8 @@ class TokenRow(Base):
     user: Mapped[str] = mapped_column(String(64))
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # tokens made before expiry existed have none (they last until revoked)
+    expires: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class SessionRow(Base):

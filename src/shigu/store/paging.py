@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 from shigu.core.errors import InputError
 from shigu.core.events import EVENT_FIELDS, SCHEMA_VERSION, Event, event_record
 from shigu.store.events import EventFilter, EventStore, _to_event
-from shigu.store.models import EventRow
+from shigu.store.models import AckRow, EventRow
 
 
 def event_json(ev: Event, acknowledged_by: str | None = None) -> dict[str, Any]:
@@ -192,6 +192,8 @@ def page_json(
 
 
 def acknowledge(store: EventStore, event_id: str, user: str) -> bool:
+    """Record that ``user`` acknowledged the event. The first acknowledgement stays on the
+    event; every one, the first included, is kept in the audit (`acknowledgements`)."""
     found = False
 
     def apply(s: Session) -> None:
@@ -199,11 +201,24 @@ def acknowledge(store: EventStore, event_id: str, user: str) -> bool:
         row = s.get(EventRow, event_id)
         if row is not None:
             found = True
-            row.acknowledged_by = user
-            row.acknowledged_at = datetime.now(UTC)
+            now = datetime.now(UTC)
+            if row.acknowledged_by is None:
+                row.acknowledged_by = user
+                row.acknowledged_at = now
+            s.add(AckRow(event_id=event_id, user=user, at=now))
 
     store._write(apply)
     return found
+
+
+def acknowledgements(store: EventStore, event_id: str) -> list[dict[str, str]]:
+    """Every acknowledgement of an event, oldest first."""
+    with Session(store.engine) as s:
+        rows = s.scalars(
+            select(AckRow).where(AckRow.event_id == event_id).order_by(AckRow.at, AckRow.id)
+        )
+        return [{"user": r.user, "at": (r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC))
+                 .isoformat()} for r in rows]  # fmt: skip
 
 
 def acknowledged_by(store: EventStore, event_id: str) -> str | None:
