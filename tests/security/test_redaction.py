@@ -36,13 +36,13 @@ def test_run_never_prints_the_password(tmp_path: Path) -> None:
 
 def test_viewers_see_redacted_uris_and_admins_the_real_one(api) -> None:  # type: ignore[no-untyped-def]
     admin = api.client("admin")
-    uri = "rtsp://ops:hunter2@127.0.0.1:1/live"
+    uri = "rtsp://ops:hunter2@192.0.2.10:1/live"
     created = admin.post("/api/sources", json={"id": "yard", "uri": uri})
     assert created.status_code == 201 and created.json()["uri"] == uri
     for role in ("viewer", "operator"):
         seen = api.client(role).get("/api/sources").json()
         (yard,) = [s for s in seen if s["id"] == "yard"]
-        assert yard["uri"] == "rtsp://ops:***@127.0.0.1:1/live"
+        assert yard["uri"] == "rtsp://ops:***@192.0.2.10:1/live"
         assert "hunter2" not in str(seen)
         assert "hunter2" not in api.client(role).get("/api/sources/yard").text
     assert admin.get("/api/sources/yard").json()["uri"] == uri

@@ -42,6 +42,12 @@ def serve(
         help="Address of a reverse proxy whose X-Forwarded-For is believed (default: none; "
         "the peer's own address counts, so a forged header cannot dodge the sign-in limit).",
     ),
+    source_host: list[str] = typer.Option(
+        [],
+        "--source-host",
+        help="Let the API add sources on this loopback or link-local host (refused by "
+        "default, so an admin account cannot probe the server's own services).",
+    ),
     volumes: Path | None = typer.Option(
         None,
         "--volumes",
@@ -63,6 +69,7 @@ def serve(
             "no users yet: nobody could sign in",
             f"create an admin first: shigu users add NAME --admin --config {config}",
         )
+    ctx.source_hosts = set(source_host)
     if volumes is not None:
         from shigu.server.volumes import VolumeLibrary
 

@@ -50,6 +50,7 @@ from shigu.server.schemas import (
     TokenOut,
     UserIn,
 )
+from shigu.server.source_policy import check_source_uri
 from shigu.store import EventFilter, EventStore
 from shigu.store.paging import (
     acknowledge,
@@ -110,6 +111,7 @@ class ServerContext:
         self.hash_slots = threading.BoundedSemaphore(HASH_SLOTS)
         self.secure_cookies = secure_cookies
         self.volumes: Any = None  # a VolumeLibrary when `shigu serve --volumes DIR`
+        self.source_hosts: set[str] = set()  # loopback hosts the API may still open
 
 
 def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> FastAPI:
@@ -357,6 +359,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
 
     @app.post("/api/sources", status_code=201, tags=["sources"])
     def add_source(body: SourceIn, _: Admin) -> dict[str, Any]:
+        check_source_uri(body.uri, ctx.source_hosts)
         ctx.host.put_source(body.model_dump(exclude_none=True), create=True)
         return _source(body.id, reveal=True)
 
@@ -364,6 +367,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
     def update_source(source_id: str, body: SourceIn, _: Admin) -> dict[str, Any]:
         if body.id != source_id:
             raise HTTPException(400, "the id in the body must match the URL")
+        check_source_uri(body.uri, ctx.source_hosts)
         try:
             ctx.host.put_source(body.model_dump(exclude_none=True), create=False)
         except KeyError:
