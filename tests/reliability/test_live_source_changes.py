@@ -99,3 +99,54 @@ def test_a_camera_offline_at_start_is_retried_and_adding_one_freezes_nothing(
         runner.join(30)
         if server is not None:
             server.stop()
+
+
+def test_a_frozen_camera_is_reported_down_and_back(pets_video: Path, tmp_path: Path,
+                                                   port: int) -> None:  # fmt: skip
+    """A camera that keeps its connection open but sends nothing (its server stopped) shows
+    `connected: false`, `stalled`, in sources_down and the Prometheus gauge; then recovers."""
+    import os
+    import signal
+
+    from tests.servers import mjpeg_server
+
+    server = mjpeg_server(port, pets_video, fps=10).start()
+    data = {
+        "sources": [{"id": "cam", "uri": f"http://127.0.0.1:{port}/stream.mjpg"}],
+        "pipeline": {"detector": {"model": "yolox-nano", "classes": ["person"]}},
+        "store": {"url": f"sqlite:///{tmp_path}/e.db", "media_dir": str(tmp_path / "m")},
+        "media": {"snapshots": False},
+    }
+    pipe = Pipeline(parse_config(data))
+    runner = threading.Thread(target=pipe.run, kwargs={"keep_running": True}, daemon=True)
+    runner.start()
+    assert server.proc is not None
+    try:
+        deadline = time.monotonic() + 60
+        while pipe.source_status("cam").get("frames", 0) < 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pipe.source_status("cam")["connected"] and pipe.sources_down() == 0
+        os.kill(server.proc.pid, signal.SIGSTOP)  # frozen: the socket stays open, no frames
+        deadline = time.monotonic() + 30
+        while pipe.source_status("cam").get("connected") and time.monotonic() < deadline:
+            time.sleep(0.2)
+        status = pipe.source_status("cam")
+        assert not status["connected"], status
+        assert pipe.sources_down() == 1
+        assert "shigu_sources_down 1.0" in pipe.metrics.text()
+        os.kill(server.proc.pid, signal.SIGCONT)
+        before = pipe.source_status("cam").get("frames", 0)
+        deadline = time.monotonic() + 30
+        while (
+            pipe.source_status("cam").get("frames", 0) <= before + 3
+            or not pipe.source_status("cam").get("connected")
+        ) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert pipe.source_status("cam")["connected"] and pipe.sources_down() == 0
+        assert "shigu_sources_down 0.0" in pipe.metrics.text()
+    finally:
+        if server.proc is not None:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        pipe.stop()
+        runner.join(30)
+        server.stop()

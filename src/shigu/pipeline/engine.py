@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 RETENTION_EVERY_S = 600.0
 
 
+# a live stream silent this long while still open counts as down (a frozen camera)
+STALL_SECONDS = 5.0
+
+
 @dataclass
 class SourceState:
     """Everything the engine keeps per source."""
@@ -68,6 +72,7 @@ class SourceState:
     frames: int = 0
     first_frame_at: float | None = None
     last_frame_at: float | None = None
+    opened_at: float = field(default_factory=time.perf_counter)  # when the engine took it
     clips: ClipRecorder | None = None
     video: VideoWriter | None = None
     traces: TraceAnnotator | None = None
@@ -143,6 +148,7 @@ class Pipeline:
         self._ids: dict[str, str] = {}
         self.max_frames = max_frames
         self.metrics = PipelineMetrics()
+        self.metrics.sources_down.set_function(self.sources_down)
         self._stop = threading.Event()
         self._wake = threading.Event()  # a source queued a frame or ended, or a command came
         self._on_item = on_item
@@ -414,13 +420,20 @@ class Pipeline:
         if "error" in box:
             raise box["error"]
 
+    def _stalled(self, st: SourceState) -> bool:
+        """A live stream still open but silent for STALL_SECONDS: a frozen camera."""
+        if not st.runner.live or st.runner.done.is_set():
+            return False
+        since = st.last_frame_at if st.last_frame_at is not None else st.opened_at
+        return time.perf_counter() - since > STALL_SECONDS
+
     def sources_down(self) -> int:
-        """How many configured sources are not delivering frames (failed, retrying, ended
-        live streams)."""
+        """How many configured sources are not delivering frames (failed, retrying, ended or
+        stalled live streams)."""
         down = 0
         for sc in self.config.sources:
             st = self.states.get(sc.id)
-            if st is None or (st.runner.live and st.runner.done.is_set()):
+            if st is None or (st.runner.live and st.runner.done.is_set()) or self._stalled(st):
                 down += 1
         return down
 
@@ -496,7 +509,8 @@ class Pipeline:
         return {
             "last_frame_age_s": None if age is None else round(age, 2),
             "retrying": False,
-            "connected": not st.runner.done.is_set(),
+            "connected": not st.runner.done.is_set() and not self._stalled(st),
+            "stalled": self._stalled(st),
             "frames": st.frames,
             "fps": round((st.frames - 1) / elapsed, 2) if elapsed > 0 else 0.0,
             "dropped": st.runner.dropped,

@@ -43,6 +43,11 @@ class PipelineMetrics:
         self.media_failures = Counter(
             "shigu_media_failures", "Snapshots/clips not written", registry=r
         )
+        self.sources_down = Gauge(
+            "shigu_sources_down",
+            "Configured sources not delivering frames (failed, retrying, ended or stalled)",
+            registry=r,
+        )
 
     def text(self) -> str:
         return generate_latest(self.registry).decode()
