@@ -309,3 +309,30 @@ def test_mqtt_sink_against_mosquitto(pets_video: Path, tmp_path: Path, mqtt_brok
     sub2.loop_stop()
     assert ("site/available", b"offline") in late
     assert any(t == "site/gate/line_crossing" or t == "site/gate/intrusion" for t, _ in late)
+
+
+@pytest.mark.slow
+def test_running_the_same_file_again_stores_no_duplicates(pets_video: Path,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    """A file run read at full speed is deterministic: its events take ids from the inputs
+    and settings, so running it again (after a crash, or on purpose) replaces its events."""
+    config = pets_config(tmp_path, pets_video)
+    first = run_cli("run", config, "--max-frames", "120", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    store = EventStore(f"sqlite:///{tmp_path}/events.db")
+    ids = sorted(e.id for e in store.query())
+    store.close()
+    assert ids
+    again = run_cli("run", config, "--max-frames", "120", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    store = EventStore(f"sqlite:///{tmp_path}/events.db")
+    assert sorted(e.id for e in store.query()) == ids  # the same events, once each
+    store.close()
+    data = yaml.safe_load(config.read_text())
+    data["zones"][0]["polygon"][0][0] += 1  # another setting: other events
+    config.write_text(yaml.safe_dump(data))
+    third = run_cli("run", config, "--max-frames", "120", "--no-progress")
+    assert third.returncode == 0, third.stderr
+    store = EventStore(f"sqlite:///{tmp_path}/events.db")
+    assert len(store.query()) > len(ids)
+    store.close()

@@ -82,7 +82,12 @@ def run(
                 highlight=False,
             )
 
-    pipeline = Pipeline(cfg, max_frames=max_frames, on_item=on_item)
+    from shigu.pipeline.rerun import file_run_salt
+
+    # files read at full speed are deterministic: their events get ids from the inputs, so a
+    # re-run (after a crash, or again on purpose) replaces them instead of duplicating them
+    pipeline = Pipeline(cfg, max_frames=max_frames, on_item=on_item,
+                        event_id_salt=file_run_salt(cfg))  # fmt: skip
 
     received: list[int] = []
 
