@@ -153,10 +153,21 @@ def test_sigkill_mid_file_loses_nothing_reported_and_restart_goes_on(
         assert ev.type and ev.source == "gate" and ev.snapshot
         assert (tmp_path / "media" / ev.snapshot).stat().st_size > 1000  # whole JPEG
     store.close()
+    with store.engine.connect() as conn:  # what the kill left: a run never finished
+        assert conn.exec_driver_sql("SELECT count(*) FROM runs WHERE finished IS NULL").scalar()
+    store.close()
     again = run_cli("run", config, "--max-frames", "100", "--no-progress")
     assert again.returncode == 0, again.stderr
     store = EventStore(f"sqlite:///{tmp_path}/events.db")
     assert len(store.query()) >= len(reported)
+    with store.engine.connect() as conn:  # the next start closed the killed run and its events
+        assert (
+            conn.exec_driver_sql("SELECT count(*) FROM runs WHERE finished IS NULL").scalar() == 0
+        )
+        assert conn.exec_driver_sql("SELECT count(*) FROM events WHERE end IS NULL").scalar() == 0
+        summaries = [json.loads(r[0]) for r in conn.exec_driver_sql("SELECT summary FROM runs")]
+    assert sum(1 for x in summaries if x.get("interrupted")) == 1
+    store.close()
 
 
 @pytest.mark.slow

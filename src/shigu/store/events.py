@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
@@ -279,10 +280,50 @@ class EventStore:
         )
 
     def start_run(self, config: dict[str, Any]) -> str:
+        """Record a run (with the host and process that makes it, so a later run can tell a
+        crashed one from one still going), closing what crashed runs left open first."""
+        self.close_interrupted_runs()
         run_id = uuid.uuid4().hex
-        row = RunRow(id=run_id, started=datetime.now(UTC), config=config)
+        owner = {"host": socket.gethostname(), "pid": os.getpid()}
+        row = RunRow(id=run_id, started=datetime.now(UTC), config={**config, "_process": owner})
         self._write(lambda s: s.add(row))
         return run_id
+
+    def close_interrupted_runs(self) -> int:
+        """Finish the runs of this host whose process is gone (killed, crashed, power cut):
+        their summary says ``interrupted`` and their events still open get an end (their
+        start, marked ``closed_after_crash``). Runs of other hosts are left alone: whether
+        they still run cannot be told from here. How many runs were closed."""
+        host = socket.gethostname()
+        closed = 0
+
+        def alive(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                return True
+            return pid != 0
+
+        def apply(s: Session) -> None:
+            nonlocal closed
+            for run in s.scalars(select(RunRow).where(RunRow.finished.is_(None))):
+                owner = (run.config or {}).get("_process") or {}
+                pid = owner.get("pid")
+                if owner.get("host") != host or not isinstance(pid, int) or alive(pid):
+                    continue
+                run.finished = datetime.now(UTC)
+                run.summary = {"interrupted": True, "closed_by": os.getpid()}
+                for ev in s.scalars(
+                    select(EventRow).where(EventRow.run_id == run.id, EventRow.end.is_(None))
+                ):
+                    ev.end = ev.start
+                    ev.attributes = {**(ev.attributes or {}), "closed_after_crash": True}
+                closed += 1
+
+        self._write(apply)
+        return closed
 
     def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
         def apply(s: Session) -> None:
