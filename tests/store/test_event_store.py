@@ -46,6 +46,12 @@ def _exercise(store: EventStore) -> None:
     assert got is not None and got.end == 4.5 and got.attributes == {"dwell": 3.5}
     assert got.snapshot == "gate/x.jpg" and got.wall_time.tzinfo is not None
     assert store.get(a.id[:10]) is not None  # unique prefix
+    # counts per interval and key, crossings by direction, on both back ends
+    buckets = store.count_buckets(EventFilter(), 86400)
+    assert sorted((k, t, n) for (_, k, t), n in buckets.items()) == [
+        ("l1:in", "line_crossing", 1), ("lawn", "intrusion", 1)]  # fmt: skip
+    day = datetime.fromtimestamp(a.wall_time.timestamp() // 86400 * 86400, UTC).isoformat()
+    assert (day, "lawn", "intrusion") in buckets
     assert [e.id for e in store.query(EventFilter(source="road"))] == [b.id]
     assert [e.id for e in store.query(EventFilter(class_name="person"))] == [a.id]
     assert [e.id for e in store.query(EventFilter(type="line_crossing", line="l1"))] == [b.id]

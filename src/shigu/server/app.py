@@ -638,22 +638,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         """Events per interval and per line or zone (line crossings split by direction)."""
         now = datetime.now(UTC)
         f = _filter(since or now - timedelta(hours=24), until, source, type, None, None, None)
-        buckets: dict[tuple[str, str, str], int] = {}
-        cursor: str | None = None
-        seen = 0
-        while True:
-            items, cursor = page(ctx.store, f, 1000, cursor, newest_first=False)
-            for ev, _ack in items:
-                t = ev.wall_time.timestamp()
-                start = datetime.fromtimestamp(t - t % interval, UTC).isoformat()
-                key = ev.line or ev.zone or ev.source
-                direction = ev.attributes.get("direction")
-                if ev.line and direction:
-                    key = f"{key}:{direction}"
-                buckets[(start, key, ev.type)] = buckets.get((start, key, ev.type), 0) + 1
-            seen += len(items)
-            if cursor is None or seen >= 200_000:
-                break
+        buckets = ctx.store.count_buckets(f, interval)
         return [
             CountBucket(start=s, key=k, type=t, count=n) for (s, k, t), n in sorted(buckets.items())
         ]

@@ -382,6 +382,30 @@ class EventStore:
             stmt = stmt.where(EventRow.wall_time < _utc(f.until))
         return stmt
 
+    def count_buckets(self, f: EventFilter, interval: int) -> dict[tuple[str, str, str], int]:
+        """Events per (interval start, line or zone or source, type), line crossings split by
+        direction (``key:in``): the columns alone, streamed, not whole events (the stats
+        endpoint on 500,000 events read every event as an object, 15 s)."""
+        direction = EventRow.attributes["direction"].as_string()
+        stmt = self._select(f, select(EventRow.wall_time, EventRow.line, EventRow.zone,
+                                      EventRow.source, EventRow.type, direction))  # fmt: skip
+        buckets: dict[tuple[str, str, str], int] = {}
+        starts: dict[int, str] = {}
+        with self.engine.connect() as conn:
+            for wall, line, zone, source, kind, way in conn.execute(
+                stmt.execution_options(yield_per=5000)
+            ):
+                t = (wall if wall.tzinfo else wall.replace(tzinfo=UTC)).timestamp()
+                bucket = int(t - t % interval)
+                start = starts.get(bucket)
+                if start is None:
+                    start = starts[bucket] = datetime.fromtimestamp(bucket, UTC).isoformat()
+                key = line or zone or source
+                if line and way:
+                    key = f"{key}:{way}"
+                buckets[(start, key, kind)] = buckets.get((start, key, kind), 0) + 1
+        return buckets
+
     def query(self, f: EventFilter | None = None) -> list[Event]:
         f = f or EventFilter()
         stmt = (
