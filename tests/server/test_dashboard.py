@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from tests.conftest import free_port
+from tests.servers.shigu_serve import ShiguServer, add_user, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,54 +33,13 @@ PASSWORD = "dashboard-pass-1"
 
 @pytest.fixture
 def server(tmp_path: Path, pets_video: Path) -> Iterator[str]:
-    config = {
-        "sources": [{"id": "gate", "uri": str(pets_video), "realtime": True, "loop": True}],
-        "pipeline": {"detector": {"model": "yolox-nano", "classes": ["person"]}},
-        "store": {
-            "url": f"sqlite:///{tmp_path / 'shigu.db'}",
-            "media_dir": str(tmp_path / "media"),
-        },
-    }
-    path = tmp_path / "site.yaml"
-    path.write_text(yaml.safe_dump(config))
-    shigu = [sys.executable, "-m", "shigu"]
-    made = subprocess.run(
-        [
-            *shigu,
-            "users",
-            "add",
-            "ops",
-            "--role",
-            "operator",
-            "--config",
-            str(path),
-            "--password",
-            PASSWORD,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    path = site_config(
+        tmp_path, sources=[{"id": "gate", "uri": str(pets_video), "realtime": True, "loop": True}]
     )
-    assert made.returncode == 0, made.stderr
-    port = free_port()
-    proc = subprocess.Popen(
-        [*shigu, "serve", str(path), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).json()["engine"] == "running":
-                break
-        except httpx.HTTPError:
-            pass
-        assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    add_user(path, "ops", "operator", PASSWORD)
+    running = ShiguServer(path, free_port()).wait(lambda health: health["engine"] == "running")
+    yield running.url
+    running.stop()
 
 
 def test_login_live_view_zone_editor_and_timeline(server: str) -> None:

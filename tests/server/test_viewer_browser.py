@@ -6,18 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-import yaml
 
 from tests.conftest import free_port
 from tests.server.test_dashboard import ARGS, ARTEFACTS, CHROMIUM
+from tests.servers.shigu_serve import ShiguServer, add_user, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 PASSWORD = "viewer-pass-1"
@@ -30,55 +26,11 @@ def viewer_server(tmp_path: Path, data_dir: Path) -> Iterator[str]:
     ts = data_dir / "medical" / "totalsegmentator"
     shutil.copy(ts / "example_ct_sm.nii.gz", root / "abdomen.nii.gz")
     shutil.copy(ts / "example_seg.nii.gz", root / "abdomen_seg.nii.gz")
-    config = {
-        "sources": [{"id": "none", "uri": str(tmp_path / "none.mp4")}],
-        "pipeline": {"detector": {"model": "yolox-nano", "classes": ["person"]}},
-        "store": {"url": f"sqlite:///{tmp_path / 'shigu.db'}", "media_dir": str(tmp_path / "m")},
-    }
-    path = tmp_path / "site.yaml"
-    path.write_text(yaml.safe_dump(config))
-    shigu = [sys.executable, "-m", "shigu"]
-    made = subprocess.run(
-        [
-            *shigu,
-            "users",
-            "add",
-            "doc",
-            "--role",
-            "viewer",
-            "--config",
-            str(path),
-            "--password",
-            PASSWORD,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert made.returncode == 0, made.stderr
-    port = free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*shigu, "serve", str(path), "--port", str(port), "--no-engine", "--volumes", str(root)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    finally:
-        log.close()
-        print((tmp_path / "serve.log").read_text()[-3000:])
+    path = site_config(tmp_path)
+    add_user(path, "doc", "viewer", PASSWORD)
+    server = ShiguServer(path, free_port(), "--no-engine", "--volumes", str(root)).wait()
+    yield server.url
+    server.stop()
 
 
 def test_viewer_drag_window_slices_and_overlay(viewer_server: str) -> None:
