@@ -22,11 +22,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
-from _common import DATA, machine
+from _common import DATA, ROOT, machine
 from shigu.solutions.medical import load_series, read_nifti, write_nifti
 from shigu.solutions.medical.metrics import score_labels
+
+sys.path.insert(0, str(ROOT))
+from tests.solutions.medical.perturb import perturbed
 
 SERIES = ("ct_philips_phantom_5mm", "ct_ge_head_gantry_tilt")
 
@@ -69,20 +71,6 @@ def conversion(repeats: int) -> None:
             print(f"{name:28s} {a:10.2f} {b:10.2f} {b / a:7.2f} {c:11.2f}")
 
 
-def _perturbed(gt: np.ndarray, labels: list[int]) -> np.ndarray:
-    pred = np.zeros_like(gt)
-    for n, value in enumerate(labels):
-        mask = gt == value
-        if n % 3 == 0:
-            mask = ndimage.binary_dilation(mask)
-        elif n % 3 == 1:
-            mask = np.roll(mask, 1, axis=n % 3)
-        elif ndimage.binary_erosion(mask).any():
-            mask = ndimage.binary_erosion(mask)
-        pred[mask & (pred == 0)] = value
-    return pred
-
-
 def metrics(repeats: int) -> None:
     import torch
     from monai.metrics import (
@@ -95,7 +83,7 @@ def metrics(repeats: int) -> None:
     volume = read_nifti(DATA / "medical" / "totalsegmentator" / "example_seg.nii.gz")
     gt = np.asarray(volume.data).astype(np.int16)
     labels = sorted(set(np.unique(gt).tolist()) - {0})
-    pred = _perturbed(gt, labels)
+    pred = perturbed(gt, labels)
     spacing = list(volume.spacing)
 
     def ours() -> None:

@@ -32,6 +32,15 @@ def models_dir(data_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def medical_dir(data_dir: Path) -> Path:
+    """The shared medical data: CT series, segmentations, DICOM SEG/SR/RTSTRUCT, radiographs."""
+    folder = data_dir / "medical"
+    if not folder.is_dir():
+        pytest.skip("medical data not in the shared data")
+    return folder
+
+
+@pytest.fixture(scope="session")
 def pets_video(data_dir: Path) -> Path:
     return data_dir / "video" / "pets2009_s2l1_vtest_480x360.avi"
 

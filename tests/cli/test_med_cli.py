@@ -16,16 +16,8 @@ from tests.solutions.medical.conftest import run_dcm2niix
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def medical(data_dir: Path) -> Path:
-    folder = data_dir / "medical"
-    if not folder.is_dir():
-        pytest.skip("medical data not in the shared data")
-    return folder
-
-
-def test_convert_matches_dcm2niix_and_writes_sidecar(medical: Path, tmp_path: Path) -> None:
-    series = medical / "ct_philips_phantom_5mm"
+def test_convert_matches_dcm2niix_and_writes_sidecar(medical_dir: Path, tmp_path: Path) -> None:
+    series = medical_dir / "ct_philips_phantom_5mm"
     out = tmp_path / "phantom.nii.gz"
     proc = run_cli("med", "convert", series, "--out", out)
     assert proc.returncode == 0, proc.stderr
@@ -38,31 +30,31 @@ def test_convert_matches_dcm2niix_and_writes_sidecar(medical: Path, tmp_path: Pa
     assert sidecar["Modality"] == "CT" and sidecar["SeriesNumber"] == 201
 
     tilted = tmp_path / "tilt.nii"
-    proc = run_cli("med", "convert", medical / "ct_ge_head_gantry_tilt", "-o", tilted)
+    proc = run_cli("med", "convert", medical_dir / "ct_ge_head_gantry_tilt", "-o", tilted)
     assert proc.returncode == 0, proc.stderr
     assert "gantry tilt of 18.5 degrees corrected" in proc.stderr
     assert nib.load(tilted).shape == (512, 611, 56)
 
 
-def test_info_lists_series_and_describes_volumes(medical: Path, tmp_path: Path) -> None:
-    proc = run_cli("med", "info", medical, "--json", tmp_path / "all.json")
+def test_info_lists_series_and_describes_volumes(medical_dir: Path, tmp_path: Path) -> None:
+    proc = run_cli("med", "info", medical_dir, "--json", tmp_path / "all.json")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "all.json").read_text())
     assert {s["number"] for s in report["series"]} >= {2, 201}
     assert "pass --series" in proc.stdout
     proc = run_cli(
-        "med", "info", medical / "ct_ge_head_gantry_tilt", "--json", tmp_path / "ge.json"
+        "med", "info", medical_dir / "ct_ge_head_gantry_tilt", "--json", tmp_path / "ge.json"
     )
     assert proc.returncode == 0, proc.stderr
     volume = json.loads((tmp_path / "ge.json").read_text())["volume"]
     assert volume["shape"] == [512, 611, 56] and volume["orientation"] == "LAS"
     assert volume["Modality"] == "CT" and len(volume["notes"]) == 2
-    proc = run_cli("med", "info", medical / "totalsegmentator" / "example_ct_sm.nii.gz")
+    proc = run_cli("med", "info", medical_dir / "totalsegmentator" / "example_ct_sm.nii.gz")
     assert proc.returncode == 0 and "122 x 101 x 30" in proc.stdout and "RAS" in proc.stdout
 
 
-def test_metrics_and_masks(medical: Path, tmp_path: Path) -> None:
-    ts = medical / "totalsegmentator"
+def test_metrics_and_masks(medical_dir: Path, tmp_path: Path) -> None:
+    ts = medical_dir / "totalsegmentator"
     masks = tmp_path / "masks"
     proc = run_cli(
         "med", "masks", ts / "example_ct_sm.nii.gz", "--out", masks, "--json", tmp_path / "vol.json"
@@ -95,7 +87,7 @@ def test_metrics_and_masks(medical: Path, tmp_path: Path) -> None:
     liver, _, absent = scores["labels"]
     assert liver["dice"] == 1.0 and liver["hd95_mm"] == 0.0
     assert absent["gt_empty"] and absent["pred_empty"] and absent["dice"] == 1.0
-    proc = run_cli("med", "masks", medical / "ct_philips_phantom_5mm", "--out", masks, "--seg")
+    proc = run_cli("med", "masks", medical_dir / "ct_philips_phantom_5mm", "--out", masks, "--seg")
     assert proc.returncode == 0, proc.stderr
     proc = run_cli(
         "med",
@@ -110,13 +102,13 @@ def test_metrics_and_masks(medical: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_bad_inputs_are_one_line_errors(medical: Path, tmp_path: Path) -> None:
+def test_bad_inputs_are_one_line_errors(medical_dir: Path, tmp_path: Path) -> None:
     phantom = sorted(
-        (medical / "ct_philips_phantom_5mm").glob("*.dcm"), key=lambda p: int(p.stem[1:])
+        (medical_dir / "ct_philips_phantom_5mm").glob("*.dcm"), key=lambda p: int(p.stem[1:])
     )
     mixed = tmp_path / "mixed"
     mixed.mkdir()
-    for f in phantom[:4] + sorted((medical / "ct_ge_head_gantry_tilt").glob("*.dcm"))[:4]:
+    for f in phantom[:4] + sorted((medical_dir / "ct_ge_head_gantry_tilt").glob("*.dcm"))[:4]:
         shutil.copy(f, mixed / f"{f.parent.name}_{f.name}")
     out = tmp_path / "o.nii.gz"
     assert_one_line_error(run_cli("med", "convert", mixed, "--out", out), "holds 2 series", 2)
@@ -148,9 +140,9 @@ def test_bad_inputs_are_one_line_errors(medical: Path, tmp_path: Path) -> None:
             "med",
             "metrics",
             "--pred",
-            medical / "totalsegmentator" / "example_ct_sm.nii.gz",
+            medical_dir / "totalsegmentator" / "example_ct_sm.nii.gz",
             "--gt",
-            medical / "totalsegmentator" / "example_seg.nii.gz",
+            medical_dir / "totalsegmentator" / "example_seg.nii.gz",
         ),
         "not a label map",
         2,
@@ -160,9 +152,9 @@ def test_bad_inputs_are_one_line_errors(medical: Path, tmp_path: Path) -> None:
             "med",
             "metrics",
             "--pred",
-            medical / "rtstruct" / "rt.dcm",
+            medical_dir / "rtstruct" / "rt.dcm",
             "--gt",
-            medical / "totalsegmentator" / "example_seg.nii.gz",
+            medical_dir / "totalsegmentator" / "example_seg.nii.gz",
         ),
         "not on the ground truth's grid",
         2,
@@ -172,19 +164,19 @@ def test_bad_inputs_are_one_line_errors(medical: Path, tmp_path: Path) -> None:
     )
     assert_one_line_error(
         run_cli(
-            "med", "masks", medical / "ct_ge_head_gantry_tilt", "--out", tmp_path / "m", "--seg"
+            "med", "masks", medical_dir / "ct_ge_head_gantry_tilt", "--out", tmp_path / "m", "--seg"
         ),
         "not resampled",
         2,
     )
 
 
-def test_deid_through_the_cli(medical: Path, tmp_path: Path) -> None:
+def test_deid_through_the_cli(medical_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "deid"
     proc = run_cli(
         "med",
         "deid",
-        medical / "ct_philips_phantom_5mm",
+        medical_dir / "ct_philips_phantom_5mm",
         "--out",
         out,
         "--profile",
@@ -201,7 +193,7 @@ def test_deid_through_the_cli(medical: Path, tmp_path: Path) -> None:
         run_cli(
             "med",
             "deid",
-            medical / "ct_philips_phantom_5mm",
+            medical_dir / "ct_philips_phantom_5mm",
             "--out",
             out,
             "--profile",
@@ -215,17 +207,17 @@ def test_deid_through_the_cli(medical: Path, tmp_path: Path) -> None:
     )
 
 
-def test_view_writes_a_three_plane_png(medical: Path, tmp_path: Path) -> None:
+def test_view_writes_a_three_plane_png(medical_dir: Path, tmp_path: Path) -> None:
     import cv2
 
     out = tmp_path / "head.png"
     proc = run_cli(
-        "med", "view", medical / "ct_ge_head_gantry_tilt", "--out", out, "--window", "brain"
+        "med", "view", medical_dir / "ct_ge_head_gantry_tilt", "--out", out, "--window", "brain"
     )
     assert proc.returncode == 0, proc.stderr
     picture = cv2.imread(str(out))
     assert picture is not None and picture.shape[1] > 3 * 500  # three planes side by side
-    ts = medical / "totalsegmentator"
+    ts = medical_dir / "totalsegmentator"
     proc = run_cli(
         "med",
         "view",
@@ -254,12 +246,12 @@ def test_view_writes_a_three_plane_png(medical: Path, tmp_path: Path) -> None:
     )
 
 
-def test_chest_radiographs_are_described_and_viewed(medical: Path, tmp_path: Path) -> None:
+def test_chest_radiographs_are_described_and_viewed(medical_dir: Path, tmp_path: Path) -> None:
     import cv2
 
     for image in (
-        medical / "cxr" / "nih" / "00000001_000.png",
-        medical / "cxr" / "tbx11k" / "imgs" / "tb" / "tb0005.png",
+        medical_dir / "cxr" / "nih" / "00000001_000.png",
+        medical_dir / "cxr" / "tbx11k" / "imgs" / "tb" / "tb0005.png",
     ):
         proc = run_cli("med", "info", image, "--json", tmp_path / "i.json")
         assert proc.returncode == 0, proc.stderr

@@ -10,14 +10,6 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture(scope="session")
-def medical_dir(data_dir: Path) -> Path:
-    folder = data_dir / "medical"
-    if not folder.is_dir():
-        pytest.skip("medical data not in the shared data")
-    return folder
-
-
 def run_dcm2niix(series: Path, out: Path) -> list[Path]:
     """Run the real dcm2niix (the PyPI wheel's binary) on ``series``; its NIfTI outputs."""
     beside = Path(sys.executable).with_name("dcm2niix")  # the venv's, when it is not on PATH

@@ -6,25 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import ndimage
 
 from shigu.solutions.medical import read_nifti
 from shigu.solutions.medical.metrics import score_labels, score_masks, summary
-
-
-def _perturbed(gt: np.ndarray, labels: list[int]) -> np.ndarray:
-    """A plausible prediction: each label dilated, shifted or eroded in turn."""
-    pred = np.zeros_like(gt)
-    for n, value in enumerate(labels):
-        mask = gt == value
-        if n % 3 == 0:
-            mask = ndimage.binary_dilation(mask)
-        elif n % 3 == 1:
-            mask = np.roll(mask, 1, axis=n % 3)
-        elif ndimage.binary_erosion(mask).any():
-            mask = ndimage.binary_erosion(mask)
-        pred[mask & (pred == 0)] = value
-    return pred
+from tests.solutions.medical.perturb import perturbed
 
 
 @pytest.mark.integration
@@ -41,7 +26,7 @@ def test_parity_with_monai_on_every_label(medical_dir: Path) -> None:
     gt = np.asarray(gt_volume.data).astype(np.int16)
     labels = sorted(set(np.unique(gt).tolist()) - {0})
     assert len(labels) == 41
-    pred = _perturbed(gt, labels)
+    pred = perturbed(gt, labels)
     ours = score_labels(pred, gt, gt_volume.spacing, labels)
 
     def onehot(a: np.ndarray) -> object:
