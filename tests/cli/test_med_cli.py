@@ -261,3 +261,15 @@ def test_chest_radiographs_are_described_and_viewed(medical_dir: Path, tmp_path:
         original, shown = cv2.imread(str(image), cv2.IMREAD_GRAYSCALE), cv2.imread(str(out))
         assert shown.shape[:2] == original.shape  # the one plane, not flipped
         assert np.corrcoef(shown[..., 0].ravel(), original.ravel())[0, 1] > 0.95
+
+
+def test_info_says_what_segmentations_and_reports_are(medical_dir: Path, tmp_path: Path) -> None:
+    seg = medical_dir / "dicom_seg_sr" / "seg_image_ct_binary_overlap.dcm"
+    proc = run_cli("med", "info", seg, "--json", tmp_path / "seg.json")
+    assert proc.returncode == 0, proc.stderr
+    described = json.loads((tmp_path / "seg.json").read_text())
+    assert described["kind"] == "DICOM SEG" and set(described["segments"]) == {"1", "2"}
+    proc = run_cli("med", "info", medical_dir / "rtstruct" / "rt.dcm")
+    assert proc.returncode == 0 and "RTSTRUCT: 1 segment(s)" in " ".join(proc.stdout.split())
+    proc = run_cli("med", "info", medical_dir / "dicom_seg_sr" / "sr_document.dcm")
+    assert proc.returncode == 0 and "structured report" in proc.stdout

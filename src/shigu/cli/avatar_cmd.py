@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -141,10 +140,10 @@ def avatar(
 
 def _write_outputs(chosen: list[Any], n_frames: int, frame_time: float, bvh: Path | None,
                    jsonl: Path | None, all_people: bool) -> None:  # fmt: skip
-    from shigu.io.atomic import atomic_write
+    from shigu.io.jsonl import JsonlWriter
     from shigu.solutions.avatar.bvh import write_bvh
 
-    lines: list[str] = []
+    records: list[dict[str, Any]] = []
     for k, motion in enumerate(chosen):
         frames = motion.all_frames()
         assert motion.skeleton is not None
@@ -158,18 +157,20 @@ def _write_outputs(chosen: list[Any], n_frames: int, frame_time: float, bvh: Pat
             write_bvh(path, motion.skeleton, per_video_frame, frame_time)
             console.print(f"wrote {escape(str(path))} ({n_frames} frames)", highlight=False)
         for f in frames:
-            lines.append(json.dumps({
+            records.append({
                 "frame": f.frame, "time": round(f.time, 6), "track_id": motion.track_id,
                 "root": np.round(f.root, 4).tolist(),
                 "joints": {k2: np.round(v + f.root, 4).tolist() for k2, v in
                            f.world_joints.items()},
                 "rotations": {b: np.round(r.as_quat(), 6).tolist() for b, r in f.local.items()},
                 "planted": f.planted,
-            }, separators=(",", ":")))  # fmt: skip
+            })  # fmt: skip
     if jsonl is not None:
-        lines.sort(key=lambda s: json.loads(s)["frame"])
-        atomic_write(jsonl, ("\n".join(lines) + "\n").encode())
-        console.print(f"wrote {escape(str(jsonl))} ({len(lines)} lines)", highlight=False)
+        records.sort(key=lambda r: (r["frame"], r["track_id"]))  # frame order, as every JSONL
+        with JsonlWriter(jsonl) as writer:
+            for record in records:
+                writer.write(record)
+        console.print(f"wrote {escape(str(jsonl))} ({len(records)} lines)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

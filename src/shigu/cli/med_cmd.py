@@ -87,6 +87,36 @@ def _describe_volume(volume: Any) -> dict[str, Any]:
     }
 
 
+def _describe_dicom_object(path: Path) -> dict[str, Any] | None:
+    """Segmentations and reports are not images: say what they are (None for other files)."""
+    from shigu.solutions.medical.labels import _modality, read_labels
+
+    modality = _modality(path)
+    if modality in ("SEG", "RTSTRUCT"):
+        labels = read_labels(path)
+        kind = "DICOM SEG" if modality == "SEG" else "RTSTRUCT"
+        names = ", ".join(f"{k} {labels.names.get(k, '')}".strip() for k in sorted(labels.masks))
+        console.print(
+            f"{kind}: {len(labels.masks)} segment(s) ({escape(names)}) on a "
+            f"{' x '.join(map(str, labels.shape))} grid, spacing "
+            f"{' x '.join(f'{v:.4g}' for v in labels.spacing)} mm; score it with "
+            "`shigu med metrics`, show it with `shigu med view --overlay`",
+            highlight=False,
+        )
+        ids = sorted(labels.masks)
+        return {
+            "kind": kind,
+            "shape": list(labels.shape),
+            "spacing_mm": list(labels.spacing),
+            "segments": {str(k): labels.names.get(k, "") for k in ids},
+            "voxels": {str(k): int(labels.masks[k].sum()) for k in ids},
+        }
+    if modality == "SR":
+        console.print("a DICOM structured report (SR): measurements and text, no image to show")
+        return {"kind": "SR"}
+    return None
+
+
 @app.command("info", help=INFO_HELP, no_args_is_help=True)
 def info_cmd(
     path: Path = typer.Argument(..., help="A DICOM folder or file, or a .nii/.nii.gz file."),
@@ -98,6 +128,12 @@ def info_cmd(
 
     check_output_path(json_path, (".json",), "--json")
     report: dict[str, Any] = {"path": str(path)}
+    if path.is_file() and not (is_nifti(path) or is_picture(path)):
+        described = _describe_dicom_object(path)
+        if described is not None:
+            if json_path:
+                json_path.write_text(json.dumps({**report, **described}, indent=2))
+            return
     if path.exists() and not (path.is_file() and (is_nifti(path) or is_picture(path))):
         headers, skipped = scan(path)
         found = list_series(headers)

@@ -506,11 +506,12 @@ class Pipeline:
                     "retrying": source_id in self._retrying}  # fmt: skip
         elapsed = (st.last_frame_at or 0.0) - (st.first_frame_at or 0.0)
         age = time.perf_counter() - st.last_frame_at if st.last_frame_at is not None else None
+        stalled = self._stalled(st)
         return {
             "last_frame_age_s": None if age is None else round(age, 2),
             "retrying": False,
-            "connected": not st.runner.done.is_set() and not self._stalled(st),
-            "stalled": self._stalled(st),
+            "connected": not st.runner.done.is_set() and not stalled,
+            "stalled": stalled,
             "frames": st.frames,
             "fps": round((st.frames - 1) / elapsed, 2) if elapsed > 0 else 0.0,
             "dropped": st.runner.dropped,

@@ -10,6 +10,7 @@ named ``<stem>_seg.nii.gz`` (or ``_labels``, ``_mask``) is offered as the overla
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from shigu.core.errors import InputError
 
 _OVERLAY_SUFFIXES = ("_seg", "_labels", "_label", "_mask", "_masks")
 _CACHE_SIZE = 3  # volumes kept decoded (a 512x512x300 CT is 150 MB as int16)
+_LIST_SECONDS = 5.0  # how long a listing of the folder is reused
 
 
 @dataclass
@@ -50,9 +52,19 @@ class VolumeLibrary:
         self.root = root.resolve()
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, _Loaded] = OrderedDict()
+        self._listed: tuple[float, dict[str, Path]] | None = None
 
     def items(self) -> dict[str, Path]:
-        """Listed name -> path: NIfTI files, and folders directly holding DICOM files."""
+        """Listed name -> path: NIfTI files, and folders directly holding DICOM files. The
+        folder is walked at most every few seconds (every slice picture names its volume)."""
+        now = time.monotonic()
+        if self._listed is not None and now - self._listed[0] < _LIST_SECONDS:
+            return self._listed[1]
+        found = self._walk()
+        self._listed = (now, found)
+        return found
+
+    def _walk(self) -> dict[str, Path]:
         from shigu.solutions.medical.nifti import is_nifti
 
         found: dict[str, Path] = {}
@@ -82,6 +94,9 @@ class VolumeLibrary:
 
     def _path(self, name: str) -> Path:
         items = self.items()
+        if name not in items:  # added since the last walk?
+            self._listed = None
+            items = self.items()
         if name not in items:
             raise KeyError(name)
         return items[name]
@@ -95,7 +110,7 @@ class VolumeLibrary:
             if name in self._cache:
                 self._cache.move_to_end(name)
                 return self._cache[name]
-        path = self._path(name)
+        path = self._path(name)  # only on a cache miss: a decoded volume needs no walk
         volume = read_nifti(path) if path.is_file() else load_series(path, allow_gaps=True)
         ras, spacing, ras_affine = canonical(volume)
         data = np.asarray(volume.data)
