@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -44,8 +45,8 @@ def _wait(cond: object, timeout: float = 60.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-def test_sources_run_and_change_live(live: tuple[TestClient, object], data_dir: Path) -> None:
-    client, _ = live
+def test_sources_run_and_change_live(live: tuple[TestClient, Any], data_dir: Path) -> None:
+    client, ctx = live
     _wait(lambda: client.get("/api/sources/gate").json()["frames"] > 5)
     first = client.get("/api/sources/gate").json()
     assert first["connected"] and first["width"] == 480
@@ -55,8 +56,19 @@ def test_sources_run_and_change_live(live: tuple[TestClient, object], data_dir: 
     _wait(lambda: client.get("/api/sources/road").json()["frames"] > 5)
     assert client.get("/api/sources/gate").json()["frames"] > first["frames"]  # kept going
     assert client.post("/api/sources", json={"id": "road", "uri": traffic}).status_code == 422
+    # a source that cannot be opened answers with its error and is not added...
     bad = client.post("/api/sources", json={"id": "ghost", "uri": "/no/such/file.mp4"})
-    assert bad.status_code == 201 and client.get("/api/sources/ghost").json()["error"]
+    assert bad.status_code == 422, bad.text
+    assert "could not be opened" in bad.json()["detail"] and "offline_ok" in bad.json()["detail"]
+    assert client.get("/api/sources/ghost").status_code == 404
+    moved = client.put("/api/sources/road", json={"id": "road", "uri": "/no/such/file.mp4"})
+    assert moved.status_code == 422 and client.get("/api/sources/road").json()["uri"] == traffic
+    # ...unless the admin says it is down for now: saved, its error shown, retried
+    ctx.source_hosts.add("127.0.0.1")  # as `shigu serve --source-host 127.0.0.1`
+    down = {"id": "ghost", "uri": "rtsp://127.0.0.1:1/x", "offline_ok": True}
+    assert client.post("/api/sources", json=down).status_code == 201
+    ghost = client.get("/api/sources/ghost").json()
+    assert ghost["error"] and not ghost["connected"] and "offline_ok" not in ghost
     assert client.delete("/api/sources/road").status_code == 204
     assert client.get("/api/sources/road").status_code == 404
     before = client.get("/api/sources/gate").json()["frames"]

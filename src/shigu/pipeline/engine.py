@@ -443,12 +443,27 @@ class Pipeline:
             if st.runner.info is not None:
                 _check_zone_bounds(cfg, sid, st.runner.info.width, st.runner.info.height)
 
-    def add_source(self, sc: SourceConfig, cfg: Config) -> None:
+    @property
+    def running(self) -> bool:
+        """True while the frame loop runs (live changes are applied to it)."""
+        return self._running
+
+    def preopen(self, sc: SourceConfig) -> tuple[Any, str | None]:
+        """Open ``sc``'s source in the calling thread: (source, None) or (None, the error).
+        The server tries a new source this way before it accepts the change."""
+        return self._preopen(sc)
+
+    def add_source(
+        self, sc: SourceConfig, cfg: Config, opened: tuple[Any, str | None] | None = None
+    ) -> None:
         """Open and start a source while the others keep running: the source is opened in
-        the caller's thread, then handed to the engine (an unreachable camera no longer
-        freezes every other camera for its open timeout); a camera that cannot be reached is
-        retried in the background."""
-        source, error = self._preopen(sc) if self._running else (None, None)
+        the caller's thread (or ``opened`` by :meth:`preopen`), then handed to the engine (an
+        unreachable camera no longer freezes every other camera for its open timeout); a
+        camera that cannot be reached is retried in the background."""
+        if opened is not None:
+            source, error = opened
+        else:
+            source, error = self._preopen(sc) if self._running else (None, None)
 
         def apply() -> None:
             self.config = cfg

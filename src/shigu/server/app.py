@@ -33,8 +33,9 @@ from fastapi.responses import (
 from fastapi.staticfiles import StaticFiles
 from starlette.websockets import WebSocketDisconnect
 
-from shigu.core.errors import ConfigError, InputError
+from shigu.core.errors import ConfigError, InputError, SourceError
 from shigu.core.events import EVENT_FIELDS, csv_row
+from shigu.core.redact import redact_uri
 from shigu.server.auth import Accounts, LoginLimiter, User
 from shigu.server.host import EngineHost
 from shigu.server.live import LiveHub
@@ -171,6 +172,10 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
     @app.exception_handler(ConfigError)
     async def config_error(_: Request, exc: ConfigError) -> JSONResponse:
         return JSONResponse({"detail": exc.one_line()}, status_code=422)
+
+    @app.exception_handler(SourceError)
+    async def source_error(_: Request, exc: SourceError) -> JSONResponse:
+        return JSONResponse({"detail": redact_uri(exc.one_line()) or ""}, status_code=422)
 
     @app.exception_handler(InputError)
     async def input_error(_: Request, exc: InputError) -> JSONResponse:
@@ -337,6 +342,9 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         return Response(status_code=204)
 
     # ------------------------------------------------------------------ sources
+    def _source_config(body: SourceIn) -> dict[str, Any]:
+        return body.model_dump(exclude_none=True, exclude={"offline_ok"})
+
     def _source(sid: str, reveal: bool = False) -> dict[str, Any]:
         for s in ctx.host.sources(reveal):
             if s["id"] == sid:
@@ -360,7 +368,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
     @app.post("/api/sources", status_code=201, tags=["sources"])
     def add_source(body: SourceIn, _: Admin) -> dict[str, Any]:
         check_source_uri(body.uri, ctx.source_hosts)
-        ctx.host.put_source(body.model_dump(exclude_none=True), create=True)
+        ctx.host.put_source(_source_config(body), create=True, offline_ok=body.offline_ok)
         return _source(body.id, reveal=True)
 
     @app.put("/api/sources/{source_id}", tags=["sources"])
@@ -369,7 +377,7 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
             raise HTTPException(400, "the id in the body must match the URL")
         check_source_uri(body.uri, ctx.source_hosts)
         try:
-            ctx.host.put_source(body.model_dump(exclude_none=True), create=False)
+            ctx.host.put_source(_source_config(body), create=False, offline_ok=body.offline_ok)
         except KeyError:
             raise HTTPException(404, f"no source {source_id!r}") from None
         return _source(source_id, reveal=True)

@@ -16,11 +16,12 @@ from typing import Any
 
 import cv2
 import numpy as np
+from pydantic import ValidationError
 
 from shigu.core.detections import Detections
-from shigu.core.errors import ConfigError
+from shigu.core.errors import ConfigError, SourceError
 from shigu.core.events import Event, EventEnd
-from shigu.pipeline.config import Config, parse_config
+from shigu.pipeline.config import Config, SourceConfig, parse_config
 from shigu.server.live import LiveHub
 
 log = logging.getLogger(__name__)
@@ -175,24 +176,52 @@ class EngineHost:
                 save_config(self.config_path, self._data)
             return cfg
 
-    def put_source(self, source: dict[str, Any], create: bool) -> dict[str, Any]:
+    def put_source(
+        self, source: dict[str, Any], create: bool, offline_ok: bool = False
+    ) -> dict[str, Any]:
+        """Add or replace a source. While the engine runs, the source is opened first (in
+        the caller's thread): one that cannot be opened is refused with its error and nothing
+        changes, unless ``offline_ok`` (a camera that is down now: saved and retried)."""
         sid = source.get("id")
         existing = any(s["id"] == sid for s in self._data["sources"])
         if create and existing:
             raise ConfigError(f"source {sid!r} already exists", "use PUT to change it")
         if not create and not existing:
             raise KeyError(sid)
+        opened = self._try_open(source, offline_ok)
 
         def change(data: dict[str, Any]) -> None:
             data["sources"] = [s for s in data["sources"] if s["id"] != sid] + [source]
 
-        cfg = self._apply(change)
+        try:
+            cfg = self._apply(change)
+        except Exception:
+            if opened is not None and opened[0] is not None:
+                opened[0].close()
+            raise
         if self.pipeline is not None:
             sc = next(s for s in cfg.sources if s.id == sid)
             if not create:
                 self.pipeline.remove_source(str(sid))
-            self.pipeline.add_source(sc, cfg)
+            self.pipeline.add_source(sc, cfg, opened)
         return source
+
+    def _try_open(self, source: dict[str, Any], offline_ok: bool) -> tuple[Any, str | None] | None:
+        """Open ``source`` before the change is accepted (None when no engine runs)."""
+        if self.pipeline is None or not self.pipeline.running:
+            return None
+        try:
+            sc = SourceConfig.model_validate(source)
+        except ValidationError as exc:
+            raise ConfigError(f"source: {exc.errors()[0].get('msg', 'invalid')}") from None
+        opened: tuple[Any, str | None] = self.pipeline.preopen(sc)
+        if opened[1] is not None and not offline_ok:
+            raise SourceError(
+                f"source {sc.id!r} could not be opened: {opened[1]}",
+                "check the URI; to add a camera that is down now and keep retrying it, "
+                'send "offline_ok": true',
+            )
+        return opened
 
     def delete_source(self, sid: str) -> None:
         if not any(s["id"] == sid for s in self._data["sources"]):

@@ -75,6 +75,11 @@ class SourceIn(Strict):
     fps: float | None = Field(None, gt=0, le=1000)
     realtime: bool = False
     loop: bool = False
+    offline_ok: bool = Field(
+        False,
+        description="save a camera that cannot be opened now and keep retrying it "
+        "(otherwise such a source is refused with its error)",
+    )
 
 
 class ShapeIn(Strict):
