@@ -202,8 +202,12 @@ def serve(url: str, tmp: Path, video: Path | None = None) -> tuple[subprocess.Po
     path = tmp / "bench.yaml"
     path.write_text(yaml.safe_dump(cfg))
     engine = [] if video is not None else ["--no-engine"]
+    command = [sys.executable, "-m", "shigu", "serve", str(path), *engine, "--port", str(port)]
+    profile = os.environ.get("SHIGU_BENCH_PYSPY")  # where the server's GIL time goes
+    if profile:
+        command = ["py-spy", "record", "--gil", "--format", "raw", "-o", profile, "--", *command]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shigu", "serve", str(path), *engine, "--port", str(port)],
+        command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -243,8 +247,13 @@ def measure(url: str, tmp: Path, requests: int, label: str, video: Path | None =
             rate = (live_frames(base, token) - frames0) / (time.perf_counter() - t0)
             fps = f", pipeline {rate:.2f} fps meanwhile (source 10 fps)"
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        if os.environ.get("SHIGU_BENCH_PYSPY"):
+            import signal
+
+            proc.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+        else:
+            proc.terminate()
+        proc.wait(timeout=60)
     p95 = pct(lat, 95)
     print(
         f"  {label:28s} p50 {pct(lat, 50):6.1f} ms  p95 {p95:6.1f} ms  p99 {pct(lat, 99):6.1f} ms"
