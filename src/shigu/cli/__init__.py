@@ -68,6 +68,7 @@ def _register() -> None:
         "med",
         "avatar",
         "doctor",
+        "arena",
     ):
         try:
             module = __import__(f"shigu.cli.{name}_cmd", fromlist=["register"])

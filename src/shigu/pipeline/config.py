@@ -469,17 +469,13 @@ def parse_config(data: Any, origin: str = "config") -> Config:
         raise err from None
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a YAML config file.
-
-    Relative input paths (source files, model files) are found beside the config file first,
-    then in the working folder; output paths (store, media, sinks) stay relative to the
-    working folder, where `shigu run` is started."""
-    p = Path(path)
+def read_yaml(p: Path, what: str) -> Any:
+    """Load a YAML file given by a user: every way it can be unreadable is one ConfigError
+    (missing, not YAML with its line, not text, a huge number, nesting too deep)."""
     if not p.is_file():
-        raise ConfigError(f"config file not found: {p}", "pass the path of a YAML file")
+        raise ConfigError(f"{what} file not found: {p}", "pass the path of a YAML file")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -495,6 +491,16 @@ def load_config(path: str | Path) -> Config:
             else str(exc)[:120]
         )
         raise ConfigError(f"{p} cannot be read: {reason}", "check the file") from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file.
+
+    Relative input paths (source files, model files) are found beside the config file first,
+    then in the working folder; output paths (store, media, sinks) stay relative to the
+    working folder, where `shigu run` is started."""
+    p = Path(path)
+    data = read_yaml(p, "config")
     cfg = parse_config(data, str(p))
     from shigu.pipeline.checks import resolve_input
 

@@ -40,6 +40,23 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _hasher = PasswordHasher()
 
 
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (the one place passwords are hashed)."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """True when ``password`` matches ``stored``; the same work when there is no such user,
+    so response times do not tell which names exist."""
+    if stored is None:
+        _hasher.hash(password)
+        return False
+    try:
+        return bool(_hasher.verify(stored, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -81,7 +98,7 @@ class Accounts:
             s.add(
                 UserRow(
                     name=name,
-                    password_hash=_hasher.hash(password),
+                    password_hash=hash_password(password),
                     role=role,
                     created=datetime.now(UTC),
                 )
@@ -96,7 +113,7 @@ class Accounts:
             row = s.get(UserRow, name)
             if row is None:
                 raise InputError(f"no user {name!r}", "see `shigu users list`")
-            row.password_hash = _hasher.hash(password)
+            row.password_hash = hash_password(password)
             s.execute(delete(SessionRow).where(SessionRow.user == name))
 
     def users(self) -> list[User]:
@@ -125,14 +142,7 @@ class Accounts:
             row = s.get(UserRow, name)
             stored = row.password_hash if row else None
             user = User(row.name, row.role) if row else None
-        if stored is None:
-            _hasher.hash(password)  # same work either way: no user-enumeration by timing
-            return None
-        try:
-            _hasher.verify(stored, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        return user
+        return user if verify_password(stored, password) else None
 
     # ---------------------------------------------------------------- tokens
     def create_token(self, user: str, name: str, days: int = TOKEN_DAYS) -> tuple[str, str]:
