@@ -36,7 +36,9 @@ def mot_zip(gt_dir: Path, sequences: list[str], out: Path, kind: str, seed: int 
                     rows[at, 1] = rng.permutation(400)[: int(at.sum())] + 1
             buf = io.StringIO()
             for r in rows:
-                buf.write(f"{int(r[0])},{int(r[1])},{r[2]:.1f},{r[3]:.1f},{r[4]:.1f},{r[5]:.1f},1,-1,-1,-1\n")
+                buf.write(
+                    f"{int(r[0])},{int(r[1])},{r[2]:.1f},{r[3]:.1f},{r[4]:.1f},{r[5]:.1f},1,-1,-1,-1\n"
+                )
             zf.writestr(f"results/{seq}.txt", buf.getvalue())
     return out
 

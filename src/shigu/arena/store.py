@@ -140,7 +140,8 @@ class Arena:
             yaml.safe_dump(challenge.model_dump(mode="json"), sort_keys=False), encoding="utf-8"
         )
         (folder / "splits.json").write_text(json.dumps(splits, indent=1), encoding="utf-8")
-        (folder / "arena.yaml").write_text(yaml.safe_dump({"store": store_url}), encoding="utf-8")
+        settings = {"store": store_url, "challenge_dir": str(Path(challenge_file).resolve().parent)}
+        (folder / "arena.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
         arena = cls(folder, challenge, store_url, clock)
         arena._audit(SYSTEM, "init", challenge.id, {"challenge": str(challenge_file)})
         for phase in challenge.phases:
@@ -163,6 +164,12 @@ class Arena:
         data = yaml.safe_load((folder / "challenge.yaml").read_text(encoding="utf-8"))
         return cls(folder, parse_challenge(data, str(folder / "challenge.yaml")), url, clock)
 
+    @property
+    def challenge_dir(self) -> Path:
+        """The folder the challenge file came from: organisers' custom scorers live there."""
+        settings = yaml.safe_load((self.root / "arena.yaml").read_text(encoding="utf-8"))
+        return Path(settings.get("challenge_dir", self.root))
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -181,34 +188,29 @@ class Arena:
             )  # fmt: skip
 
     # ------------------------------------------------------------------ people and teams
-    def add_person(self, name: str, password: str, role: str, by: Actor = SYSTEM) -> None:
-        """Organisers add judges and organisers; people register themselves as participants
-        (by invitation only when the challenge is private)."""
+    def add_person(self, name: str, password: str, role: str, by: Actor | None = None) -> None:
+        """Register a person. ``by`` None: they register themselves, as a participant (by
+        invitation only when the challenge is private); organisers add anyone."""
         from shigu.server.auth import check_password_strength, hash_password
 
         _check_name(name, "name")
         if role not in ROLES:
             raise InputError(f"unknown role {role!r}", f"use one of: {', '.join(ROLES)}")
-        if role != "participant" and not by.organiser:
+        if role != "participant" and (by is None or not by.organiser):
             raise ArenaError("only organisers add judges and organisers")
         check_password_strength(password, name)
         with self._session() as s:
             if s.get(Person, name) is not None:
                 raise ArenaError(f"{name!r} is already registered", "sign in instead")
             invited = s.get(Invitation, name) is not None
-            if (
-                role == "participant"
-                and self.challenge.private
-                and not by.organiser
-                and not invited
-            ):
+            if role == "participant" and self.challenge.private and by is None and not invited:
                 raise ArenaError(
                     f"challenge {self.challenge.id!r} is by invitation only",
                     "ask an organiser to invite you",
                 )
             s.add(Person(name=name, role=role, password_hash=hash_password(password),
                          created=self.clock()))  # fmt: skip
-        self._audit(by, "add_person", name, {"role": role})
+        self._audit(by or Actor(name, role), "add_person", name, {"role": role})
 
     def authenticate(self, name: str, password: str) -> Actor | None:
         from shigu.server.auth import verify_password
@@ -528,7 +530,7 @@ class Arena:
         return {
             "task": track.task,
             "scorer": track.scorer,
-            "scorer_path": [str(self.root)],
+            "scorer_path": [str(self.challenge_dir)],
             "ground_truth": tp.ground_truth,
             "upload": str(self.root / "submissions" / row.id / row.filename),
             "max_bytes": int(track.max_upload_mb * 1024**2),

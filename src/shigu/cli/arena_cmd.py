@@ -102,7 +102,7 @@ def person(
 ) -> None:
     """Register a person (one account per person)."""
     arena = _open(arena_dir)
-    arena.add_person(name, password, role)
+    arena.add_person(name, password, role, by=_as(arena, None))
     console.print(f"{name} registered as {role}", highlight=False)
 
 
