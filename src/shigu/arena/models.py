@@ -121,3 +121,24 @@ class AuditEntry(ArenaBase):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(128), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Token(ArenaBase):
+    """A sign-in: only the SHA-256 of the token is kept."""
+
+    __tablename__ = "arena_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    person: Mapped[str] = mapped_column(ForeignKey("arena_people.name"))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Announcement(ArenaBase):
+    """Things organisers have made public (``awards``)."""
+
+    __tablename__ = "arena_announcements"
+
+    what: Mapped[str] = mapped_column(String(32), primary_key=True)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +33,7 @@ from shigu.arena import leaderboard, panel, tasks
 from shigu.arena.awards import Award, assign_awards
 from shigu.arena.challenge import Challenge, Phase, Track, load_challenge, parse_challenge
 from shigu.arena.models import (
+    Announcement,
     ArenaBase,
     Assignment,
     AuditEntry,
@@ -44,6 +46,7 @@ from shigu.arena.models import (
     Reveal,
     Submission,
     Team,
+    Token,
 )
 from shigu.arena.sandbox import run_scoring
 from shigu.core.errors import ConfigError, InputError, ShiguError
@@ -83,6 +86,10 @@ def _now() -> datetime:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _check_name(name: str, what: str) -> str:
@@ -127,7 +134,12 @@ class Arena:
         for phase in challenge.phases:
             for track_id, tp in phase.tracks.items():
                 track = challenge.track(track_id)
-                items = tasks.list_items(track.task, Path(tp.ground_truth), track.scorer)
+                items = tasks.list_items(
+                    track.task,
+                    Path(tp.ground_truth),
+                    track.scorer,
+                    Path(challenge_file).resolve().parent,
+                )
                 public, private = tasks.split_items(
                     items, f"{challenge.id}/{phase.id}/{track_id}", tp.public, tp.public_fraction
                 )
@@ -187,6 +199,29 @@ class Arena:
                 )
             )  # fmt: skip
 
+    def public_challenge(self) -> dict[str, Any]:
+        """The challenge as anyone may see it: no ground-truth or baseline paths, no split."""
+        c = self.challenge
+        return {
+            "id": c.id,
+            "title": c.title,
+            "private": c.private,
+            "max_team_size": c.max_team_size,
+            "tracks": [
+                t.model_dump(include={"id", "title", "task", "metric", "higher_is_better",
+                                      "ladder_step", "max_upload_mb"})
+                for t in c.tracks
+            ],
+            "phases": [
+                {**p.model_dump(mode="json", include={"id", "title", "kind", "region", "start",
+                                                      "end", "limits", "final_selections"}),
+                 "tracks": list(p.tracks), "revealed": self.revealed(p.id)}
+                for p in c.phases
+            ],
+            "criteria": [cr.model_dump() for cr in c.panel.criteria],
+            "awards": [a.model_dump() for a in c.awards],
+        }  # fmt: skip
+
     # ------------------------------------------------------------------ people and teams
     def add_person(self, name: str, password: str, role: str, by: Actor | None = None) -> None:
         """Register a person. ``by`` None: they register themselves, as a participant (by
@@ -222,6 +257,48 @@ class Arena:
         if not verify_password(stored, password):
             return None
         return Actor(name, role)
+
+    def create_token(self, actor: Actor, days: float = 7.0) -> str:
+        """A sign-in token for ``actor`` (shown once; only its hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self._session() as s:
+            s.add(Token(token_hash=_sha(token), person=actor.name, created=now,
+                        expires=now + timedelta(days=days)))  # fmt: skip
+        return token
+
+    def actor_for_token(self, token: str) -> Actor | None:
+        with self._session() as s:
+            row = s.get(Token, _sha(token))
+            if row is None or _aware(row.expires) <= self.clock():
+                return None
+            person = s.get(Person, row.person)
+            return Actor(person.name, person.role) if person is not None else None
+
+    def end_token(self, token: str) -> None:
+        with self._session() as s:
+            row = s.get(Token, _sha(token))
+            if row is not None:
+                s.delete(row)
+
+    def announce_awards(self, by: Actor) -> None:
+        if not by.organiser:
+            raise ArenaError("only organisers announce the awards")
+        self.awards(by)  # the ranking must be complete first
+        with self._session() as s:
+            if s.get(Announcement, "awards") is None:
+                s.add(Announcement(what="awards", by=by.name, at=self.clock()))
+        self._audit(by, "announce_awards")
+
+    def awards_announced(self) -> bool:
+        with self._session() as s:
+            return s.get(Announcement, "awards") is not None
+
+    def public_awards(self) -> list[Award]:
+        """The awards once announced (for everyone), else an ArenaError."""
+        if not self.awards_announced():
+            raise ArenaError("the awards have not been announced yet")
+        return self.awards(SYSTEM)
 
     def actor(self, name: str) -> Actor:
         with self._session() as s:

@@ -20,6 +20,7 @@ import importlib
 import json
 import math
 import shutil
+import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,8 +42,11 @@ class Item:
 
 
 # ------------------------------------------------------------------ items and the split
-def list_items(task: str, gt: Path, scorer: str | None = None) -> list[Item]:
-    """The test items of a ground truth, with the stratum the split keeps balanced."""
+def list_items(
+    task: str, gt: Path, scorer: str | None = None, scorer_dir: Path | None = None
+) -> list[Item]:
+    """The test items of a ground truth, with the stratum the split keeps balanced
+    (a custom scorer's module is looked for in ``scorer_dir`` first)."""
     if task == "mot":
         from shigu.eval.mot import find_sequences
 
@@ -56,7 +60,7 @@ def list_items(task: str, gt: Path, scorer: str | None = None) -> list[Item]:
         ]
     if task == "coco":
         return [Item(str(img["id"])) for img in _coco_gt(gt)["images"]]
-    module = _custom(scorer)
+    module = _custom(scorer, scorer_dir)
     items = getattr(module, "items", None)
     if callable(items):
         return [Item(str(i)) for i in items(gt)]
@@ -136,9 +140,11 @@ def score(
     return {str(k): float(v) for k, v in metrics.items()}
 
 
-def _custom(scorer: str | None) -> Any:
+def _custom(scorer: str | None, scorer_dir: Path | None = None) -> Any:
     if not scorer or ":" not in scorer:
         raise InputError("a custom track needs scorer: 'module:function'")
+    if scorer_dir is not None and str(scorer_dir) not in sys.path:
+        sys.path.insert(0, str(scorer_dir))
     module_name = scorer.split(":", 1)[0]
     try:
         return importlib.import_module(module_name)

@@ -57,7 +57,9 @@ def check(challenge: Path = typer.Argument(..., help="A challenge YAML file.")) 
     for phase in ch.phases:
         for track_id, tp in phase.tracks.items():
             track = ch.track(track_id)
-            items = tasks.list_items(track.task, Path(tp.ground_truth), track.scorer)
+            items = tasks.list_items(
+                track.task, Path(tp.ground_truth), track.scorer, challenge.resolve().parent
+            )
             pub, priv = tasks.split_items(
                 items, f"{ch.id}/{phase.id}/{track_id}", tp.public, tp.public_fraction
             )
@@ -443,6 +445,29 @@ def audit(
         for e in arena.audit(_as(arena, None), limit)
     ]
     console.print(narrow_table("audit", ["at", "actor", "action", "target", "detail"], rows))
+
+
+@app.command("serve")
+def serve(
+    arena_dir: Path = ARENA,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8100, "--port", min=1, max=65535),
+    workers: int = typer.Option(2, "--workers", min=1, max=64, help="Sandboxed scorers."),
+) -> None:
+    """Serve the arena's pages and API, scoring uploads in the background."""
+    import uvicorn
+
+    from shigu.arena.web import ScoringLoop, create_arena_app
+
+    arena = _open(arena_dir)
+    app = create_arena_app(arena)
+    loop = ScoringLoop(arena, workers).start()
+    console.print(f"arena on http://{host}:{port}/  (Ctrl-C stops)", highlight=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        loop.stop()
+        arena.close()
 
 
 def register(root: typer.Typer) -> None:

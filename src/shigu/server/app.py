@@ -104,29 +104,58 @@ class GuardMiddleware:
     extra task and re-wraps the response stream: under load that wrapping was a tenth of the
     API's time on the event loop (py-spy, ``benchmarks/api.py --pipeline``)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, max_body: int = MAX_BODY, uploads: bool = False) -> None:
         self.app = app
+        self.max_body = max_body
+        self.uploads = uploads  # multipart file uploads streamed (the arena), not buffered
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = self._check_head(scope)
+        refusal = self._check_head(scope, self.max_body)
         if refusal is None and scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
-            body, refusal = await self._read_body(receive)
-            if refusal is None:
-                receive = self._replay(body, receive)
+            if self.uploads and self._is_upload(scope):  # files hold NULs: stream, counted
+                receive = self._counted(receive, self.max_body)
+            else:
+                body, refusal = await self._read_body(receive, self.max_body)
+                if refusal is None:
+                    receive = self._replay(body, receive)
         if refusal is not None:
             await refusal(scope, receive, self._with_headers(send))
             return
         await self.app(scope, receive, self._with_headers(send))
 
     @staticmethod
-    def _check_head(scope: Any) -> Response | None:
+    def _is_upload(scope: Any) -> bool:
+        return any(
+            name == b"content-type" and value.lower().startswith(b"multipart/form-data")
+            for name, value in scope["headers"]
+        )
+
+    @staticmethod
+    def _counted(receive: Any, limit: int) -> Any:
+        """``receive`` that ends the body once ``limit`` bytes have arrived (the form parser
+        then fails on the cut body: 400), for chunked uploads without a Content-Length."""
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        return counted
+
+    @staticmethod
+    def _check_head(scope: Any, limit: int = MAX_BODY) -> Response | None:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
-                    if int(value) > MAX_BODY:
+                    if int(value) > limit:
                         return _too_big()
                 except ValueError:
                     return JSONResponse({"detail": "bad Content-Length header"}, status_code=400)
@@ -136,7 +165,7 @@ class GuardMiddleware:
         return None
 
     @staticmethod
-    async def _read_body(receive: Any) -> tuple[bytes, Response | None]:
+    async def _read_body(receive: Any, limit: int = MAX_BODY) -> tuple[bytes, Response | None]:
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -144,7 +173,7 @@ class GuardMiddleware:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > MAX_BODY:
+            if size > limit:
                 return b"", _too_big()
             chunks.append(chunk)
             if not message.get("more_body", False):
