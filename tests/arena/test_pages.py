@@ -222,3 +222,84 @@ def test_every_role_walks_its_pages(served: tuple[str, Path]) -> None:
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         browser.close()
     assert not violations, violations
+
+
+def test_the_arena_beside_the_dashboard(tmp_path: Path) -> None:
+    """`shigu serve CONFIG --arena DIR`: the arena at /arena/, its pages and API working
+    under that prefix, its large uploads not stopped by the dashboard's 1 MiB body limit."""
+    from tests.servers.shigu_serve import ShiguServer, add_user, site_config
+
+    (tmp_path / "cupscorer.py").write_text(SCORER)
+    (tmp_path / "gt").mkdir()
+    challenge = tmp_path / "cup.yaml"
+    challenge.write_text(
+        yaml.safe_dump(
+            {
+                "id": "side-cup",
+                "title": "Side Cup",
+                "tracks": [
+                    {
+                        "id": "smart",
+                        "task": "custom",
+                        "metric": "accuracy",
+                        "scorer": "cupscorer:score",
+                        "max_upload_mb": 8,
+                    }
+                ],
+                "phases": [
+                    {
+                        "id": "open",
+                        "start": "2026-01-01T00:00:00Z",
+                        "end": "2099-01-01T00:00:00Z",
+                        "tracks": {"smart": {"ground_truth": "gt"}},
+                    }
+                ],
+            }
+        )
+    )
+    arena = tmp_path / "arena"
+    _cli("arena", "init", arena, "--challenge", challenge)
+    _cli("arena", "person", "ann", "-c", arena)
+    _cli("arena", "team", "alpha", "-c", arena, "--captain", "ann")
+    site = site_config(tmp_path)
+    add_user(site, "admin", "admin", PASSWORD)
+    server = ShiguServer(site, free_port(), "--no-engine", "--arena", str(arena)).wait()
+    try:
+        url = server.url
+        assert httpx.get(url + "/arena", follow_redirects=False).headers["location"] == "/arena/"
+        page = httpx.get(url + "/arena/")
+        assert page.status_code == 200 and "static/arena.js" in page.text
+        assert page.headers["content-security-policy"].startswith("default-src 'self'")
+        assert httpx.get(url + "/arena/static/arena.js").status_code == 200
+        assert httpx.get(url + "/arena/api/challenge").json()["title"] == "Side Cup"
+        token = httpx.post(url + "/arena/api/login", json={"name": "ann", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        big = b"0.5" + b" " * (3 * 1024 * 1024)  # 3 MiB: over the dashboard's limit
+        sent = httpx.post(
+            url + "/arena/api/submissions",
+            data={"track": "smart", "phase": "open"},
+            files={"file": ("r.txt", big)},
+            headers=headers,
+            timeout=30,
+        )
+        assert sent.status_code == 201, sent.text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = httpx.get(url + "/arena/api/leaderboard/smart/open").json()["rows"]
+            if rows:
+                break
+            time.sleep(0.3)
+        assert rows and rows[0]["entrant"] == "alpha" and rows[0]["score"] == 0.5
+        assert httpx.get(url + "/healthz").status_code == 200  # the dashboard is still there
+        if os.path.exists(CHROMIUM):
+            from playwright.sync_api import expect, sync_playwright
+
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                tab = browser.new_page()
+                tab.goto(url + "/arena/")
+                expect(tab.locator("#title")).to_have_text("Side Cup")
+                expect(tab.locator("#board tbody tr")).to_have_count(1)
+                browser.close()
+    finally:
+        server.stop()

@@ -79,6 +79,9 @@ def test_a_challenge_from_the_command_line(tmp_path: Path, challenge: Path) -> N
     audit = run_cli("arena", "audit", "-c", arena)
     assert "submit" in audit.stdout and "score" in audit.stdout
 
+    picked = run_cli("arena", "finalists", "-c", arena, "--top", "1", "--phase", "heat")
+    assert picked.returncode == 0 and "1 finalists: alpha" in picked.stdout, picked.stderr
+
     hidden = run_cli("arena", "leaderboard", "-c", arena, "--track", "tracking", "--phase",
                      "heat", "--private", "--as", "bob")  # fmt: skip
     assert_one_line_error(hidden, "revealed when the phase ends")

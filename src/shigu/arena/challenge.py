@@ -17,13 +17,15 @@ from shigu.core.errors import ConfigError
 from shigu.pipeline.config import Strict, format_errors, read_yaml
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-Task = Literal["mot", "anomaly", "coco", "custom"]
+Task = Literal["mot", "anomaly", "coco", "segmentation", "plates", "custom"]
 
 # The metrics each task's scorer reports, with their natural ordering.
 TASK_METRICS: dict[str, dict[str, bool]] = {
     "mot": {"HOTA": True, "MOTA": True, "IDF1": True, "DetA": True, "AssA": True, "IDSW": False},
     "anomaly": {"image_auroc": True, "pixel_auroc": True, "pro": True},
     "coco": {"AP": True, "AP50": True, "AP75": True, "AR100": True},
+    "segmentation": {"dice": True, "hd95_mm": False},
+    "plates": {"exact": True, "chars": True},
 }
 
 DEFAULT_CRITERIA = (

@@ -7,6 +7,12 @@ what makes it valid, and which Shigu evaluator scores it.
   (``image,score``) with optional ``maps/<defect>/<stem>.npy`` score maps, zipped or the CSV
   alone; image AUROC, pixel AUROC and PRO from :mod:`shigu.solutions.industrial.metrics`.
 - ``coco``: items are image ids of a COCO ground-truth JSON; a COCO results JSON; COCOeval.
+- ``segmentation``: items are the ground truth's NIfTI label maps; a zip of same-named NIfTI
+  masks on the same grid; mean Dice and HD95 over labels, per case, then averaged
+  (:mod:`shigu.solutions.medical.metrics`, MONAI's definitions).
+- ``plates``: items are plate images named as CCPD does (the name encodes the plate), or a
+  ``plates.json`` ``{image: plate}``; a JSON ``{image: plate or null}``; exact and
+  per-character accuracy (:func:`shigu.eval.plates.plate_accuracy`).
 - ``custom``: the organiser's ``module:function(gt, submission, items) -> metrics``.
 
 Everything here runs inside the scoring sandbox on untrusted files.
@@ -60,6 +66,10 @@ def list_items(
         ]
     if task == "coco":
         return [Item(str(img["id"])) for img in _coco_gt(gt)["images"]]
+    if task == "segmentation":
+        return [Item(p.name) for p in _nifti_files(gt)]
+    if task == "plates":
+        return [Item(k) for k in sorted(_plate_truth(gt))]
     module = _custom(scorer, scorer_dir)
     items = getattr(module, "items", None)
     if callable(items):
@@ -120,6 +130,8 @@ def validate(task: str, gt: Path, sub: Path, items: list[str], scorer: str | Non
         "mot": _validate_mot,
         "anomaly": _validate_anomaly,
         "coco": _validate_coco,
+        "segmentation": _validate_segmentation,
+        "plates": _validate_plates,
     }.get(task, _validate_custom(scorer))(gt, sub, items)
     if problems:
         err = InputError(
@@ -133,9 +145,14 @@ def validate(task: str, gt: Path, sub: Path, items: list[str], scorer: str | Non
 def score(
     task: str, gt: Path, sub: Path, items: list[str], scorer: str | None = None
 ) -> dict[str, float]:
-    fn: Scorer = {"mot": _score_mot, "anomaly": _score_anomaly, "coco": _score_coco}.get(
-        task
-    ) or getattr(_custom(scorer), (scorer or ":").split(":", 1)[1])
+    builtin: dict[str, Scorer] = {
+        "mot": _score_mot,
+        "anomaly": _score_anomaly,
+        "coco": _score_coco,
+        "segmentation": _score_segmentation,
+        "plates": _score_plates,
+    }
+    fn = builtin.get(task) or getattr(_custom(scorer), (scorer or ":").split(":", 1)[1])
     metrics = fn(gt, sub, items)
     return {str(k): float(v) for k, v in metrics.items()}
 
@@ -399,3 +416,123 @@ def _score_coco(gt: Path, sub: Path, items: list[str]) -> dict[str, float]:
     results, _ = _coco_results(sub)
     mine = [r for r in results if r["image_id"] in wanted]
     return coco_evaluate(subset, mine)
+
+
+# segmentation ------------------------------------------------------------------
+def _nifti_files(folder: Path) -> list[Path]:
+    files = sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.name.endswith((".nii", ".nii.gz"))
+    )
+    if not files and folder.is_dir():
+        raise InputError(f"no NIfTI label maps in {folder}")
+    return files
+
+
+def _load_nifti(path: Path) -> tuple[np.ndarray, tuple[float, ...], np.ndarray]:
+    import nibabel as nib
+
+    try:
+        image: Any = nib.load(str(path))
+        data = np.asarray(image.dataobj)
+    except Exception as exc:  # nibabel raises many kinds on a damaged file
+        raise InputError(f"{path.name} is not a readable NIfTI file: {exc}") from None
+    zooms = tuple(float(z) for z in image.header.get_zooms()[:3])
+    return data, zooms, np.asarray(image.affine)
+
+
+def _validate_segmentation(gt: Path, sub: Path, items: list[str]) -> list[str]:
+    given = {p.name: p for p in _nifti_files(sub)} if sub.is_dir() else {}
+    problems = [f"{x} is not a case of this phase" for x in sorted(set(given) - set(items))]
+    for item in items:
+        if item not in given:
+            problems.append(f"{item} is missing")
+            continue
+        truth = _nifti_shape(gt / item)
+        try:
+            data, _, affine = _load_nifti(given[item])
+        except InputError as exc:
+            problems.append(exc.message)
+            continue
+        if data.shape != truth[0]:
+            problems.append(f"{item}: shape {data.shape}, the ground truth is {truth[0]}")
+        elif not np.allclose(affine, truth[1], atol=1e-3):
+            problems.append(f"{item}: its affine differs from the ground truth's grid")
+        elif data.dtype.kind not in "iub" and not np.all(np.equal(np.mod(data, 1), 0)):
+            problems.append(f"{item}: labels must be whole numbers")
+    return problems
+
+
+def _nifti_shape(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
+    import nibabel as nib
+
+    image: Any = nib.load(str(path))
+    return tuple(int(v) for v in image.shape), np.asarray(image.affine)
+
+
+def _score_segmentation(gt: Path, sub: Path, items: list[str]) -> dict[str, float]:
+    from shigu.solutions.medical.metrics import score_labels, summary
+
+    given = {p.name: p for p in _nifti_files(sub)}
+    dice, hd95 = [], []
+    for item in items:
+        truth, spacing, _ = _load_nifti(gt / item)
+        pred, _, _ = _load_nifti(given[item])
+        means = summary(score_labels(pred.astype(np.int32), truth.astype(np.int32), spacing))
+        dice.append(means["mean_dice"] if means["mean_dice"] is not None else 0.0)
+        if means["mean_hd95_mm"] is not None:
+            hd95.append(means["mean_hd95_mm"])
+    out = {"dice": float(np.mean(dice))}
+    if hd95:
+        out["hd95_mm"] = float(np.mean(hd95))
+    return out
+
+
+# plates ------------------------------------------------------------------------
+def _plate_truth(gt: Path) -> dict[str, str]:
+    from shigu.eval.plates import ccpd_plate
+
+    table = gt / "plates.json" if gt.is_dir() else gt
+    if table.is_file() and table.suffix == ".json":
+        try:
+            data = json.loads(table.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise InputError(f"{table} is not JSON: {exc}") from None
+        return {str(k): str(v) for k, v in data.items()}
+    images = [p for p in sorted(gt.iterdir()) if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    return {p.name: ccpd_plate(p) for p in images}
+
+
+def _plate_reads(sub: Path) -> tuple[dict[str, Any], list[str]]:
+    files = [p for p in sub.rglob("*.json") if p.is_file()]
+    if len(files) != 1:
+        return {}, [f"expected one plates JSON, found {len(files)}"]
+    try:
+        data = json.loads(files[0].read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        return {}, [f"{files[0].name} is not JSON: {exc}"]
+    if not isinstance(data, dict):
+        return {}, [f"{files[0].name} must map each image to its plate (or null)"]
+    return data, []
+
+
+def _validate_plates(gt: Path, sub: Path, items: list[str]) -> list[str]:
+    reads, problems = _plate_reads(sub)
+    if problems:
+        return problems
+    known = set(_plate_truth(gt))
+    problems += [f"{k} is not a test image" for k in sorted(set(reads) - known)[:20]]
+    problems += [f"no plate given for {k} (use null for none)" for k in items if k not in reads]
+    problems += [
+        f"{k}: the plate must be text or null" for k, v in reads.items()
+        if v is not None and not (isinstance(v, str) and len(v) <= 16)
+    ][:20]  # fmt: skip
+    return problems
+
+
+def _score_plates(gt: Path, sub: Path, items: list[str]) -> dict[str, float]:
+    from shigu.eval.plates import plate_accuracy
+
+    truth = _plate_truth(gt)
+    reads, _ = _plate_reads(sub)
+    result = plate_accuracy((truth[k], reads.get(k)) for k in items)
+    return {"exact": result.exact, "chars": result.chars}

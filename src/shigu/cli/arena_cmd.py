@@ -301,10 +301,17 @@ def reveal(arena_dir: Path = ARENA, phase: str = typer.Option(..., "--phase")) -
 def finalists(
     teams: list[str] = typer.Argument(None, help="TEAM=TRACK pairs (or use --top)."),
     arena_dir: Path = ARENA,
-    top: int | None = typer.Option(None, "--top", help="The best N of each heat track's board."),
-    phase: str | None = typer.Option(None, "--phase", help="With --top: the heat to take from."),
+    top: int | None = typer.Option(
+        None,
+        "--top",
+        help="The best N of each track's private board (public when a heat "
+        "has no private items) in each --phase.",
+    ),
+    phase: list[str] = typer.Option(
+        [], "--phase", help="With --top: a heat to take finalists from (repeatable: regions)."
+    ),
 ) -> None:
-    """Choose the finalists the panel judges."""
+    """Choose the finalists the panel judges (named, or the best of each heat)."""
     from shigu.core.errors import InputError
 
     arena = _open(arena_dir)
@@ -315,12 +322,14 @@ def finalists(
             raise InputError(f"{pair!r} is not TEAM=TRACK")
         chosen[team_id] = track
     if top is not None:
-        if phase is None:
-            raise InputError("--top needs --phase (the heat the finalists come from)")
-        for track in arena.challenge.phase(phase).tracks:
-            for row in arena.leaderboard(_as(arena, None), track, phase, "private")[: top * 3]:
-                if row.rank is not None and row.rank <= top:
-                    chosen.setdefault(row.entrant, track)
+        if not phase:
+            raise InputError("--top needs --phase (the heats the finalists come from)")
+        for heat in phase:
+            for track in arena.challenge.phase(heat).tracks:
+                split = "private" if arena.splits[heat][track]["private"] else "public"
+                for row in arena.leaderboard(_as(arena, None), track, heat, split):
+                    if row.rank is not None and row.rank <= top:
+                        chosen.setdefault(row.entrant, track)
     if not chosen:
         raise InputError("no finalists given", "pass TEAM=TRACK pairs or --top N --phase P")
     arena.set_finalists(chosen, _as(arena, None))

@@ -54,6 +54,12 @@ def serve(
         help="A folder of medical volumes (NIfTI files, DICOM series folders) to show in the "
         "dashboard's viewer at /viewer (read-only, signed-in users).",
     ),
+    arena_dir: Path | None = typer.Option(
+        None,
+        "--arena",
+        help="An arena folder (`shigu arena init`) to serve at /arena/ beside the dashboard, "
+        "its uploads scored in the background (its own people and sign-in).",
+    ),
 ) -> None:
     import uvicorn
 
@@ -74,7 +80,10 @@ def serve(
         from shigu.server.volumes import VolumeLibrary
 
         ctx.volumes = VolumeLibrary(volumes)
-    app = create_app(ctx, cors_origins=cors or None)
+    app: Any = create_app(ctx, cors_origins=cors or None)
+    scoring = None
+    if arena_dir is not None:
+        app, scoring = _with_arena(app, arena_dir)
     ctx.host.start()
     if host not in ("127.0.0.1", "localhost", "::1"):
         console_err.print(f"[yellow]listening on {host}: reachable from other machines[/]")
@@ -86,8 +95,34 @@ def serve(
             forwarded_allow_ips=",".join(trusted_proxy) if trusted_proxy else None,
         )  # fmt: skip
     finally:
+        if scoring is not None:
+            scoring.stop()
         ctx.host.stop()
         ctx.store.close()
+
+
+def _with_arena(app: Any, folder: Path) -> tuple[Any, Any]:
+    """The dashboard with an arena mounted at /arena/ (each keeps its own guard and limits)."""
+    from starlette.applications import Starlette
+    from starlette.responses import RedirectResponse
+    from starlette.routing import Mount, Route
+
+    from shigu.arena.store import load_arena
+    from shigu.arena.web import ScoringLoop, create_arena_app
+
+    arena = load_arena(folder)
+
+    async def to_arena(_: Any) -> RedirectResponse:
+        return RedirectResponse("/arena/")
+
+    top = Starlette(
+        routes=[
+            Route("/arena", to_arena),
+            Mount("/arena", app=create_arena_app(arena)),
+            Mount("", app=app),
+        ]
+    )
+    return top, ScoringLoop(arena).start()
 
 
 users_app = typer.Typer(help="Users of the dashboard and API.", no_args_is_help=True)

@@ -7,6 +7,10 @@ const $ = (id) => document.getElementById(id);
 
 function token() { return sessionStorage.getItem("arena-token"); }
 
+// Paths are relative to the page, so the arena works at / (shigu arena serve) and mounted
+// under the dashboard (shigu serve --arena DIR, at /arena/).
+const BASE = location.pathname.replace(/[^/]*$/, "");
+
 async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers || {});
   if (token()) headers.Authorization = "Bearer " + token();
@@ -14,7 +18,7 @@ async function api(path, options = {}) {
     headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(options.json);
   }
-  const response = await fetch(path, Object.assign({}, options, { headers }));
+  const response = await fetch(BASE + path.replace(/^\//, ""), Object.assign({}, options, { headers }));
   if (response.status === 204) return null;
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
