@@ -61,3 +61,20 @@ def tamper(gt: Path, sub: Path, items: list[str]) -> dict[str, float]:
 def peek(gt: Path, sub: Path, items: list[str]) -> dict[str, float]:
     """Reading the ground truth is what scorers do; it must work."""
     return {"score": float(len((gt / "answers.txt").read_text()))}
+
+
+def raw_connect(gt: Path, sub: Path, items: list[str]) -> dict[str, float]:
+    """Past Python's socket module (no audit event): libc's socket and connect through ctypes.
+    Only the network namespace stops this one."""
+    import ctypes
+    import struct
+
+    port = int((gt / "port.txt").read_text())
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.socket(2, 1, 0)  # AF_INET, SOCK_STREAM
+    address = struct.pack("!HH4s8x", 2, port, bytes([127, 0, 0, 1]))
+    address = struct.pack("=H", 2) + address[2:]  # sin_family in host order
+    if libc.connect(fd, ctypes.c_char_p(address), len(address)) != 0:
+        raise OSError(ctypes.get_errno(), "connect failed")
+    libc.send(fd, b"stolen", 6, 0)
+    return {"score": 1.0}

@@ -21,6 +21,7 @@ SCORERS = {
     "spin": {"time_limit_s": 3},
     "hog": {"memory_mb": 400},
     "phone_home": {},
+    "raw_connect": {},
     "tamper": {},
     "peek": {},
 }
@@ -80,12 +81,13 @@ def test_misbehaving_scorers_are_contained_and_their_slots_returned(evil_arena: 
     views = {name: arena.submission(eve, sid) for name, sid in ids.items()}
     assert {n: v["status"] for n, v in views.items()} == {
         "hang": "failed", "spin": "failed", "hog": "failed", "phone_home": "failed",
-        "tamper": "failed", "peek": "scored",
+        "raw_connect": "failed", "tamper": "failed", "peek": "scored",
     }, {n: v["message"] for n, v in views.items()}  # fmt: skip
     assert "time limit of 3 s" in views["hang"]["message"]
     assert "limit" in views["spin"]["message"]
     assert "memory" in views["hog"]["message"]
     assert "socket" in views["phone_home"]["message"]
+    assert "connect failed" in views["raw_connect"]["message"]  # the namespace has no route
     assert "cannot write" in views["tamper"]["message"]
     assert connections == []  # nothing reached the listener
     assert (gt / "answers.txt").read_text() == "the answers"

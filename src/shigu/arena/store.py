@@ -639,7 +639,14 @@ class Arena:
             stored.public_score = public.get(metric) if status == "scored" else None
             stored.private_score = private.get(metric) if status == "scored" else None
             stored.scored_at = self.clock()
-        self._audit(SYSTEM, "score", row.id, {"status": status, "message": result.get("message")})
+        self._audit(
+            SYSTEM,
+            "score",
+            row.id,
+            {"status": status, "message": result.get("message"),
+             "network_isolated": result.get("network_isolated"),
+             "seconds": result.get("seconds")},
+        )  # fmt: skip
         return status
 
     def score_pending(self, workers: int = 2, limit: int | None = None) -> dict[str, str]:

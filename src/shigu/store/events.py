@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session
 
 from shigu.core.errors import StoreError
@@ -106,8 +112,10 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///"))
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, full sync and a busy timeout."""
+def make_engine(url: str, pre_ping: bool = True) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, full sync and a busy timeout. ``pre_ping``
+    tests each pooled connection before use (a round trip to a database server): off for
+    readers that retry instead (:func:`read_retrying`)."""
     path = sqlite_path(url)
     if path is not None and not path.parent.exists():
         raise StoreError(f"database folder does not exist: {path.parent}", "create it first")
@@ -117,7 +125,7 @@ def make_engine(url: str) -> Engine:
         with contextlib.suppress(OSError):
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=pre_ping)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise StoreError(
             f"bad database URL {_redact(url)!r}: {exc}",
@@ -215,12 +223,31 @@ def _to_event(row: EventRow) -> Event:
     )
 
 
+def read_retrying(engine: Engine, stmt: Any) -> list[Any]:
+    """Rows of a read-only ``stmt`` in autocommit (no BEGIN/ROLLBACK round trips), run again
+    once when the connection turns out to be dead (a database restart): the pool has then
+    dropped its stale connections and the second try opens a fresh one."""
+    for attempt in (0, 1):
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                return list(conn.execute(stmt).all())
+        except DBAPIError as exc:
+            if attempt or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")
+
+
 class EventStore:
     """Events and runs in a SQL database, schema migrated on open. Thread-safe."""
 
     def __init__(self, url: str = "sqlite:///shigu.db") -> None:
         self.url = url
         self.engine = make_engine(url)
+        # The API's page reads: no ping round trip per request on a database server; a
+        # connection the server dropped fails once and is retried (read_retrying).
+        self.read_engine = (
+            self.engine if self.engine.dialect.name == "sqlite" else make_engine(url, False)
+        )
         self._lock = threading.Lock()
         try:
             migrate(self.engine)
@@ -234,6 +261,8 @@ class EventStore:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
 
     # ------------------------------------------------------------------ writes
     def add(self, ev: Event, run_id: str | None = None, upsert: bool = False) -> None:

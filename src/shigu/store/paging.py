@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from shigu.core.errors import InputError
 from shigu.core.events import EVENT_FIELDS, SCHEMA_VERSION, Event, event_record
-from shigu.store.events import EventFilter, EventStore, _to_event
+from shigu.store.events import EventFilter, EventStore, _to_event, read_retrying
 from shigu.store.models import AckRow, EventRow
 
 
@@ -196,10 +196,7 @@ def page_json(
     stmt: Any = _keyset(
         store._select(f, select(row_json, t.wall_time, t.id)), cursor, newest_first, limit
     )
-    # Autocommit: one read needs no transaction, which saves PostgreSQL the BEGIN and the
-    # ROLLBACK round trips around it.
-    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        rows = conn.execute(stmt).all()
+    rows = read_retrying(store.read_engine, stmt)
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = None
