@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.arena.conftest import first_frames
 from tests.arena.submissions import mot_zip
 from tests.cli import assert_one_line_error, run_cli
 
@@ -21,9 +22,7 @@ SEQ = "MOT17-09-FRCNN"
 
 @pytest.fixture
 def challenge(tmp_path: Path, data_dir: Path) -> Path:
-    gt = tmp_path / "gt"
-    gt.mkdir()
-    (gt / SEQ).symlink_to(data_dir / "mot" / "MOT17" / SEQ)
+    first_frames(tmp_path / "gt", data_dir / "mot" / "MOT17", [SEQ])
     path = tmp_path / "cup.yaml"
     path.write_text(
         yaml.safe_dump(
