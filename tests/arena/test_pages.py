@@ -41,37 +41,44 @@ def _cli(*args: object) -> None:
     assert done.returncode == 0, done.stderr
 
 
+def _cup(
+    tmp_path: Path,
+    phase: str = "final",
+    kind: str = "heat",
+    upload_mb: float = 200,
+    **extra: object,
+) -> Path:
+    """A one-track challenge scored by the organisers' own code (``cupscorer.py`` beside it)."""
+    (tmp_path / "cupscorer.py").write_text(SCORER)
+    (tmp_path / "gt").mkdir()
+    track = {
+        "id": "smart",
+        "task": "custom",
+        "metric": "accuracy",
+        "scorer": "cupscorer:score",
+        "max_upload_mb": upload_mb,
+    }
+    window = {
+        "id": phase,
+        "kind": kind,
+        "start": "2026-01-01T00:00:00Z",
+        "end": "2099-01-01T00:00:00Z",
+        "tracks": {"smart": {"ground_truth": "gt"}},
+    }
+    challenge = tmp_path / "cup.yaml"
+    challenge.write_text(yaml.safe_dump({"tracks": [track], "phases": [window], **extra}))
+    return challenge
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    (tmp_path / "cupscorer.py").write_text(SCORER)  # the organisers' own scoring code
-    (tmp_path / "gt").mkdir()
-    challenge = tmp_path / "cup.yaml"
-    challenge.write_text(
-        yaml.safe_dump(
-            {
-                "id": "page-cup",
-                "title": "Page Cup",
-                "tracks": [
-                    {
-                        "id": "smart",
-                        "task": "custom",
-                        "metric": "accuracy",
-                        "scorer": "cupscorer:score",
-                    }
-                ],
-                "phases": [
-                    {
-                        "id": "final",
-                        "kind": "final",
-                        "start": "2026-01-01T00:00:00Z",
-                        "end": "2099-01-01T00:00:00Z",
-                        "tracks": {"smart": {"ground_truth": "gt"}},
-                    },
-                ],
-                "panel": {"judges_per_finalist": 1},
-                "awards": [{"name": "Gold", "count": 1}, {"name": "Silver", "count": 1}],
-            }
-        )
+    challenge = _cup(
+        tmp_path,
+        id="page-cup",
+        title="Page Cup",
+        kind="final",
+        panel={"judges_per_finalist": 1},
+        awards=[{"name": "Gold", "count": 1}, {"name": "Silver", "count": 1}],
     )
     arena = tmp_path / "arena"
     _cli("arena", "init", arena, "--challenge", challenge)
@@ -229,34 +236,7 @@ def test_the_arena_beside_the_dashboard(tmp_path: Path) -> None:
     under that prefix, its large uploads not stopped by the dashboard's 1 MiB body limit."""
     from tests.servers.shigu_serve import ShiguServer, add_user, site_config
 
-    (tmp_path / "cupscorer.py").write_text(SCORER)
-    (tmp_path / "gt").mkdir()
-    challenge = tmp_path / "cup.yaml"
-    challenge.write_text(
-        yaml.safe_dump(
-            {
-                "id": "side-cup",
-                "title": "Side Cup",
-                "tracks": [
-                    {
-                        "id": "smart",
-                        "task": "custom",
-                        "metric": "accuracy",
-                        "scorer": "cupscorer:score",
-                        "max_upload_mb": 8,
-                    }
-                ],
-                "phases": [
-                    {
-                        "id": "open",
-                        "start": "2026-01-01T00:00:00Z",
-                        "end": "2099-01-01T00:00:00Z",
-                        "tracks": {"smart": {"ground_truth": "gt"}},
-                    }
-                ],
-            }
-        )
-    )
+    challenge = _cup(tmp_path, id="side-cup", title="Side Cup", phase="open", upload_mb=8)
     arena = tmp_path / "arena"
     _cli("arena", "init", arena, "--challenge", challenge)
     _cli("arena", "person", "ann", "-c", arena)
