@@ -5,6 +5,7 @@ ground truth; private challenges; team limits."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,17 @@ def test_the_ladder_ignores_small_public_gains(
         clock.now = clock.now.replace(minute=clock.now.minute + 1)
         board = arena.leaderboard(SYSTEM, "quick", "open")
         assert board[0].score == pytest.approx(shown), value
+
+
+def test_only_stale_running_submissions_are_taken_back(
+    quick: Arena, tmp_path: Path, clock: Clock
+) -> None:
+    """A submission another pool is scoring stays its own; one whose pool died (running past
+    the track's time limit and a minute) goes back in the queue and gets scored."""
+    sid = quick.submit(quick.actor("red"), "quick", "open", upload(tmp_path, 0.3))
+    assert quick._claim() is not None  # a pool took it...
+    assert quick.recover() == 0  # ...and is still within its time
+    assert quick.submission(SYSTEM, sid)["status"] == "running"
+    clock.now += timedelta(seconds=600 + 61)  # the track's 600 s limit and a minute passed
+    assert quick.recover() == 1
+    assert quick.score_pending(1) == {sid: "scored"}

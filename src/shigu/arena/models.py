@@ -66,6 +66,7 @@ class Submission(ArenaBase):
     private: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     public_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     private_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     scored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     selected: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -579,12 +579,20 @@ class Arena:
 
     # ------------------------------------------------------------------ scoring
     def recover(self) -> int:
-        """Put submissions left ``running`` by a pool that died back in the queue."""
+        """Put submissions left ``running`` by a pool that died back in the queue: those
+        running for longer than their track's time limit and a minute (a live pool has
+        killed its scorer by then), so that a second pool on the same arena (the server and
+        `shigu arena score`) never takes over the other's work."""
+        now = self.clock()
+        n = 0
         with self._session() as s:
-            result: Any = s.execute(
-                update(Submission).where(Submission.status == "running").values(status="queued")
-            )
-        return int(result.rowcount or 0)
+            for row in s.scalars(select(Submission).where(Submission.status == "running")):
+                limit = self.challenge.track(row.track).time_limit_s + 60
+                started = _aware(row.started_at) if row.started_at is not None else None
+                if started is None or (now - started).total_seconds() > limit:
+                    row.status = "queued"
+                    n += 1
+        return n
 
     def _claim(self) -> Submission | None:
         with self._session() as s:
@@ -594,7 +602,7 @@ class Arena:
                 claimed: Any = s.execute(
                     update(Submission)
                     .where(Submission.id == row.id, Submission.status == "queued")
-                    .values(status="running")
+                    .values(status="running", started_at=self.clock())
                 )
                 if claimed.rowcount:
                     s.expunge(row)
