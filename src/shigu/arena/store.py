@@ -11,6 +11,7 @@ Access rules are enforced here, not in the web layer, so the CLI and the API sha
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -176,11 +177,19 @@ class Arena:
         data = yaml.safe_load((folder / "challenge.yaml").read_text(encoding="utf-8"))
         return cls(folder, parse_challenge(data, str(folder / "challenge.yaml")), url, clock)
 
-    @property
+    @functools.cached_property
     def challenge_dir(self) -> Path:
-        """The folder the challenge file came from: organisers' custom scorers live there."""
+        """The folder the challenge file came from: organisers' custom scorers live there
+        (read once from ``arena.yaml``, not for every scoring job)."""
         settings = yaml.safe_load((self.root / "arena.yaml").read_text(encoding="utf-8"))
         return Path(settings.get("challenge_dir", self.root))
+
+    def captain(self, team_id: str) -> str:
+        with self._session() as s:
+            row = s.get(Team, team_id)
+            if row is None:
+                raise NotFound(f"no team {team_id!r}", "see `shigu arena status`")
+            return str(row.captain)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -481,8 +490,12 @@ class Arena:
                 s.add(Reveal(phase=phase_id, by=by.name, at=self.clock()))
         self._audit(by, "reveal", phase_id)
 
-    def _view(self, row: Submission, actor: Actor) -> dict[str, Any]:
-        show_private = actor.organiser or self.revealed(row.phase)
+    def _view(
+        self, row: Submission, actor: Actor, revealed: dict[str, bool] | None = None
+    ) -> dict[str, Any]:
+        """``revealed``: phase -> revealed, when the caller already knows (a listing)."""
+        shown = revealed[row.phase] if revealed is not None else self.revealed(row.phase)
+        show_private = actor.organiser or shown
         return {
             "id": row.id,
             "team": row.team,
@@ -541,7 +554,8 @@ class Arena:
                 q = q.where(Submission.team == team)
             if not include_deleted:
                 q = q.where(Submission.deleted_at.is_(None))
-            return [self._view(r, actor) for r in s.scalars(q)]
+            revealed = {p.id: self.revealed(p.id) for p in self.challenge.phases}
+            return [self._view(r, actor, revealed) for r in s.scalars(q)]
 
     def select(self, actor: Actor, sid: str, selected: bool = True) -> None:
         """Choose a submission for the private leaderboard (up to the phase's number)."""

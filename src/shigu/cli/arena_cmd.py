@@ -153,7 +153,7 @@ def submit(
     if person_name is None:
         if team_id is None:
             raise InputError("say who submits", "pass --team TEAM or --as PERSON")
-        person_name = _captain(arena, team_id)
+        person_name = arena.captain(team_id)
     sid = arena.submit(arena.actor(person_name), track, phase, file)
     if not wait:
         console.print(f"submission {sid} queued; score with `shigu arena score`", highlight=False)
@@ -163,17 +163,6 @@ def submit(
     _print_submission(view)
     if view["status"] != "scored":
         raise typer.Exit(1)
-
-
-def _captain(arena: Any, team_id: str) -> str:
-    from shigu.arena.models import Team
-    from shigu.arena.store import NotFound
-
-    with arena._session() as s:
-        row = s.get(Team, team_id)
-        if row is None:
-            raise NotFound(f"no team {team_id!r}", "see `shigu arena status`")
-        return str(row.captain)
 
 
 def _print_submission(view: dict[str, Any]) -> None:
