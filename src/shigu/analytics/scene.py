@@ -26,6 +26,7 @@ from shigu.core.detections import Detections
 from shigu.core.events import Event
 from shigu.core.frame import Frame
 from shigu.core.geometry import Polygon, anchors, homography
+from shigu.solutions.living.falls import FallRule
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ZoneSpec:
     id: str
     polygon: list[tuple[float, float]]
     rules: list[dict[str, Any]] = field(default_factory=list)
+    furniture: bool = False  # a bed or sofa: lying there is not a fall
 
 
 @dataclass
@@ -111,6 +113,15 @@ def build_zone_rule(zone: ZoneSpec, rule: dict[str, Any]) -> ZoneRule:
         )
     if kind == "speeding":
         return SpeedingRule(zone.id, zone.polygon, classes, rule["max_kmh"])
+    if kind == "fall":
+        return FallRule(
+            zone.id,
+            zone.polygon,
+            classes,
+            min_lying_seconds=rule.get("min_lying_seconds", 2.0),
+            descent_seconds=rule.get("descent_seconds", 1.0),
+            lying_ratio=rule.get("lying_ratio", 0.6),
+        )
     if kind == "temperature":
         from shigu.solutions.thermal.rule import TemperatureRule
 
@@ -142,6 +153,11 @@ class SceneAnalytics:
         self.zones = list(zones)
         self.areas = {z.id: Polygon(z.polygon) for z in self.zones}
         self.rules: list[ZoneRule] = [build_zone_rule(z, r) for z in zones for r in z.rules]
+        furniture = [Polygon(z.polygon) for z in self.zones if z.furniture]
+        for rule in self.rules:
+            if isinstance(rule, FallRule):  # where lying is not a fall
+                rule.furniture = furniture
+                rule.frame_size = frame_size
         self.lines = [
             LineCounter(ln.id, ln.points[0], ln.points[1], set(ln.classes) if ln.classes else None)
             for ln in lines
@@ -168,6 +184,7 @@ class SceneAnalytics:
             pts = anchors(dets.xyxy, self.anchor)
             names = [self._name(int(c)) for c in dets.class_id]
             seen = self.book.update(time_s, ids, pts, names, dets.confidence, dets.xyxy)
+            self._attach_poses(seen, dets)
         else:
             pts = np.zeros((0, 2))
             seen = []
@@ -192,6 +209,17 @@ class SceneAnalytics:
             if isinstance(item, Event):
                 self.events[item.type] += 1
         return out
+
+    @staticmethod
+    def _attach_poses(seen: list[Any], dets: Detections) -> None:
+        """Each seen track's keypoints of this frame (a pose secondary model's), else None."""
+        pose = dets.data.get("pose")
+        age = dets.data.get("pose_age")
+        for k, mem in enumerate(seen):
+            if pose is None or (age is not None and int(age[k]) != 0):
+                mem.pose = None
+                continue
+            mem.pose = pose[k] if np.isfinite(pose[k]).all() else None
 
     def finish(self) -> Emitted:
         """Close every open event (end of the source)."""

@@ -30,6 +30,7 @@ class TrackMemory:
     identity: int = -1
     link_anchor: tuple[float, float] | None = None  # where the continued track was last seen
     has_child: bool = False
+    pose: np.ndarray | None = None  # this frame's COCO-17 keypoints (x, y, score), if computed
 
     def __post_init__(self) -> None:
         if self.identity < 0:

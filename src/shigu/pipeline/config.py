@@ -220,6 +220,18 @@ class TemperatureRule(Strict):
     hysteresis: float = Field(1.0, ge=0, description="end once this far below the threshold")
 
 
+class FallRule(Strict):
+    """People: a fast descent to the floor, then lying there (docs/living.md)."""
+
+    type: Literal["fall"]
+    classes: list[str] | None = None
+    min_lying_seconds: float = Field(2.0, gt=0, le=600, description="on the floor this long")
+    descent_seconds: float = Field(1.0, gt=0, le=10, description="a fall takes at most this")
+    lying_ratio: float = Field(
+        0.6, gt=0, lt=0.8, description="down: at most this share of the upright height"
+    )
+
+
 class PluginRule(Strict):
     """A zone rule from an installed plugin (the ``shigu.rules`` entry-point group)."""
 
@@ -247,6 +259,7 @@ RuleConfig = Annotated[
     | StoppedRule
     | SpeedingRule
     | TemperatureRule
+    | FallRule
     | PluginRule,
     Field(discriminator="type"),
 ]
@@ -257,6 +270,7 @@ class ZoneConfig(Strict):
     source: str
     polygon: list[Point] = Field(min_length=3, max_length=MAX_POLYGON_POINTS)
     rules: list[RuleConfig] = Field(default_factory=list)
+    furniture: bool = Field(False, description="a bed or sofa: lying there is not a fall")
 
     @field_validator("polygon")
     @classmethod

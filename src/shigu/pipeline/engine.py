@@ -386,7 +386,7 @@ class Pipeline:
             source_id,
             labels if labels is not None else self.detector.labels,
             [
-                ZoneSpec(z.id, list(z.polygon), [r.model_dump() for r in z.rules])
+                ZoneSpec(z.id, list(z.polygon), [r.model_dump() for r in z.rules], z.furniture)
                 for z in cfg.zones
                 if z.source == source_id
             ],

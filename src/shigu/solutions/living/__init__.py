@@ -1,0 +1,1 @@
+"""Smart living and office: falls, occupancy, privacy masks, known faces."""
