@@ -727,8 +727,6 @@ class Pipeline:
             t0 = time.perf_counter()
             if st.first_frame_at is None:
                 st.first_frame_at = t0
-                if st.scene.heatmap is not None and st.scene.heatmap.background is None:
-                    st.scene.heatmap.background = prepared.frame.image.copy()
             still = found is None
             if found is None:  # nothing moved: the last frame's detections again, as the
                 # detector would find them on an unchanged frame (lost tracks age the same way)
@@ -742,7 +740,8 @@ class Pipeline:
             dets = found if st.tracker is None else st.tracker.update(found, prepared.frame)
             self.metrics.stage.labels("track").observe(time.perf_counter() - t0)
             labels = st.detector.labels if st.detector is not None else self.detector.labels
-            work.append((FrameItem(prepared.frame, dets, labels=labels, still=still), st))
+            work.append((FrameItem(prepared.frame, dets, labels=labels, still=still, found=found),
+                         st))  # fmt: skip
         if not work:
             return
         items = [item for item, _ in work]
@@ -758,8 +757,11 @@ class Pipeline:
                                             item.detections, item.frame)]  # fmt: skip
             self.metrics.stage.labels("analytics").observe(time.perf_counter() - t1)
         if self.graph.post:
-            self.graph.run_post(items)
+            self.graph.run_post(items)  # privacy masks: before anything is shown or written
         for item, st in work:
+            heatmap = st.scene.heatmap
+            if heatmap is not None and heatmap.background is None:
+                heatmap.background = item.frame.image.copy()  # masked, like every output
             self._outputs(item, st)
 
     def _outputs(self, item: FrameItem, st: SourceState) -> None:

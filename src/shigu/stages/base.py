@@ -40,6 +40,7 @@ class FrameItem:
     events: list[Event | EventEnd] = field(default_factory=list)
     labels: tuple[str, ...] = ()  # class names of the detector that found them (its source's)
     still: bool = False  # the motion gate saw nothing move: no model needs to run on it
+    found: Detections | None = None  # the detector's boxes before tracking (privacy masks)
 
     @property
     def source_id(self) -> str:

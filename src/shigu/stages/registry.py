@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "shigu.stages"
 BUILT_IN = {
     "plates": ("shigu.solutions.vehicles.stage", "PlateStage"),
     "enhance": ("shigu.solutions.lowlight.stage", "EnhanceStage"),
+    "privacy": ("shigu.solutions.living.privacy", "PrivacyStage"),
 }
 
 
