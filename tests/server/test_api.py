@@ -72,6 +72,7 @@ def routes(api: Api) -> list[tuple[str, str, Any, str]]:
         ("POST", f"/api/events/{ev}/ack", None, "operator"),
         ("GET", f"/api/events/{ev}/acks", None, "viewer"),
         ("GET", "/api/stats/counts?since=2026-11-01T00:00:00Z", None, "viewer"),
+        ("GET", "/api/occupancy", None, "viewer"),
         ("GET", "/metrics", None, "viewer"),
         ("GET", "/api/openapi.json", None, "viewer"),
         ("GET", "/api/volumes", None, "viewer"),
@@ -356,3 +357,18 @@ def test_acknowledgements_are_kept_not_overwritten(api: Api) -> None:
     assert [a["user"] for a in audit] == ["operator", "admin"]
     assert audit[0]["at"] <= audit[1]["at"]
     assert api.client("viewer").get("/api/events/nosuch/acks").status_code == 404
+
+
+def test_occupancy_api(api: object) -> None:
+    from datetime import UTC, datetime
+
+    from shigu.solutions.living.occupancy import OccupancyMinute
+
+    ctx = api.ctx  # type: ignore[attr-defined]
+    now = datetime.now(UTC)
+    ctx.store.add_occupancy([OccupancyMinute("gate", "hall", 0.0, now, 1.5, 3, 600),
+                             OccupancyMinute("gate", "desk", 0.0, now, 0.2, 1, 600)])  # fmt: skip
+    assert api.client().get("/api/occupancy").status_code == 401  # type: ignore[attr-defined]
+    rows = api.client("viewer").get("/api/occupancy", params={"zone": "hall"}).json()  # type: ignore[attr-defined]
+    assert rows == [{"source": "gate", "zone": "hall", "minute": 0.0, "mean": 1.5, "max": 3,
+                     "frames": 600, "wall_time": rows[0]["wall_time"]}]  # fmt: skip

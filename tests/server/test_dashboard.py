@@ -31,12 +31,30 @@ ARGS = [
 PASSWORD = "dashboard-pass-1"
 
 
+def seed_occupancy(db: Path) -> None:
+    """An hour of two rooms' per-minute head counts, for the occupancy chart."""
+    from datetime import UTC, datetime, timedelta
+
+    from shigu.solutions.living.occupancy import OccupancyMinute
+    from shigu.store.events import EventStore
+
+    store = EventStore(f"sqlite:///{db}")
+    start = datetime.now(UTC) - timedelta(hours=1)
+    store.add_occupancy([
+        OccupancyMinute("gate", room, 60.0 * i, start + timedelta(minutes=i),
+                        (i % 7) / 2 + k, i % 7 + k, 600)
+        for i in range(60) for k, room in enumerate(("hall", "office"))
+    ])  # fmt: skip
+    store.close()
+
+
 @pytest.fixture
 def server(tmp_path: Path, pets_video: Path) -> Iterator[str]:
     path = site_config(
         tmp_path, sources=[{"id": "gate", "uri": str(pets_video), "realtime": True, "loop": True}]
     )
     add_user(path, "ops", "operator", PASSWORD)
+    seed_occupancy(tmp_path / "shigu.db")
     running = ShiguServer(path, free_port()).wait(lambda health: health["engine"] == "running")
     yield running.url
     running.stop()
@@ -185,6 +203,10 @@ def test_login_live_view_zone_editor_and_timeline(server: str) -> None:
         page.click("nav button[data-tab=charts]")
         expect(page.locator("#chart svg")).to_contain_text("time (local)", timeout=20_000)
         expect(page.locator("#chart svg")).to_contain_text("events per bucket")
+        # occupancy: a solid (mean) and a dotted (max) line per room, the rooms named
+        expect(page.locator("#occupancy-chart svg path")).to_have_count(4)
+        expect(page.locator("#occupancy-chart svg")).to_contain_text("gate/office")
+        page.locator("#charts").screenshot(path=str(ARTEFACTS / "dashboard-occupancy.png"))
         page.screenshot(path=str(ARTEFACTS / "dashboard-chart.png"))
 
         # Phone-sized screen: the same pages still fit.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,7 +26,6 @@ from shigu.core.detections import Detections
 from shigu.core.events import Event
 from shigu.core.frame import Frame
 from shigu.core.geometry import Polygon, anchors, homography
-from shigu.solutions.living.falls import FallRule
 
 
 @dataclass
@@ -43,6 +42,9 @@ class LineSpec:
     points: tuple[tuple[float, float], tuple[float, float]]
     classes: list[str] | None = None
 
+
+if TYPE_CHECKING:
+    from shigu.solutions.living.occupancy import OccupancyCount, OccupancyMinute
 
 RULES_GROUP = "shigu.rules"
 
@@ -114,6 +116,8 @@ def build_zone_rule(zone: ZoneSpec, rule: dict[str, Any]) -> ZoneRule:
     if kind == "speeding":
         return SpeedingRule(zone.id, zone.polygon, classes, rule["max_kmh"])
     if kind == "fall":
+        from shigu.solutions.living.falls import FallRule
+
         return FallRule(
             zone.id,
             zone.polygon,
@@ -121,6 +125,16 @@ def build_zone_rule(zone: ZoneSpec, rule: dict[str, Any]) -> ZoneRule:
             min_lying_seconds=rule.get("min_lying_seconds", 2.0),
             descent_seconds=rule.get("descent_seconds", 1.0),
             lying_ratio=rule.get("lying_ratio", 0.6),
+        )
+    if kind == "occupancy":
+        from shigu.solutions.living.occupancy import OccupancyRule
+
+        return OccupancyRule(
+            zone.id,
+            zone.polygon,
+            classes,
+            occupied_seconds=rule.get("occupied_seconds", 1.0),
+            empty_seconds=rule.get("empty_seconds", 30.0),
         )
     if kind == "temperature":
         from shigu.solutions.thermal.rule import TemperatureRule
@@ -153,6 +167,10 @@ class SceneAnalytics:
         self.zones = list(zones)
         self.areas = {z.id: Polygon(z.polygon) for z in self.zones}
         self.rules: list[ZoneRule] = [build_zone_rule(z, r) for z in zones for r in z.rules]
+        from shigu.solutions.living.falls import FallRule
+        from shigu.solutions.living.occupancy import OccupancyRule
+
+        self._occupancy_rules = [r for r in self.rules if isinstance(r, OccupancyRule)]
         furniture = [Polygon(z.polygon) for z in self.zones if z.furniture]
         for rule in self.rules:
             if isinstance(rule, FallRule):  # where lying is not a fall
@@ -220,6 +238,11 @@ class SceneAnalytics:
                 mem.pose = None
                 continue
             mem.pose = pose[k] if np.isfinite(pose[k]).all() else None
+
+    def drain_occupancy(self) -> list[OccupancyMinute | OccupancyCount]:
+        """Head-count minutes finished and count changes of the occupancy rules since the last
+        call (the pipeline stores the minutes and tells the sinks the counts)."""
+        return [u for rule in self._occupancy_rules for u in rule.drain()]
 
     def finish(self) -> Emitted:
         """Close every open event (end of the source)."""

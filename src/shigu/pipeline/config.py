@@ -232,6 +232,15 @@ class FallRule(Strict):
     )
 
 
+class OccupancyRule(Strict):
+    """Head counts per minute and ``occupied`` events with hysteresis (docs/living.md)."""
+
+    type: Literal["occupancy"]
+    classes: list[str] | None = None
+    occupied_seconds: float = Field(1.0, ge=0, le=600, description="someone in it this long")
+    empty_seconds: float = Field(30.0, ge=0, le=86400, description="nobody seen this long")
+
+
 class PluginRule(Strict):
     """A zone rule from an installed plugin (the ``shigu.rules`` entry-point group)."""
 
@@ -260,6 +269,7 @@ RuleConfig = Annotated[
     | SpeedingRule
     | TemperatureRule
     | FallRule
+    | OccupancyRule
     | PluginRule,
     Field(discriminator="type"),
 ]
@@ -324,6 +334,9 @@ class MqttSink(Strict):
     username: str | None = None
     password: str | None = None
     client_id: str | None = None
+    discovery_prefix: str | None = Field(
+        "homeassistant", description="Home Assistant MQTT discovery of occupancy rooms; null: off"
+    )
 
 
 class RoadsideSink(Strict):

@@ -45,6 +45,7 @@ from shigu.pipeline.media import ClipRecorder, save_snapshots, write_clip
 from shigu.pipeline.metrics import PipelineMetrics
 from shigu.pipeline.runner import GateDecision, SourceRunner
 from shigu.pipeline.sinks import JsonlSink, MqttSink, Sink, WebhookSink
+from shigu.solutions.living.occupancy import OccupancyCount, OccupancyMinute
 from shigu.sources.base import Source
 from shigu.sources.open import open_source
 from shigu.stages import FrameItem, StageContext
@@ -492,6 +493,7 @@ class Pipeline:
             st.runner.stop()
             for item in st.scene.finish():
                 self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
+            self._occupancy(st)
             if st.video is not None:
                 st.video.close()
 
@@ -507,6 +509,7 @@ class Pipeline:
                 return
             for item in st.scene.finish():  # close what the old zones had open
                 self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
+            self._occupancy(st)
             size = (st.runner.info.width, st.runner.info.height)
             st.scene = self._scene(
                 source_id, cfg, size, st.detector.labels if st.detector else None
@@ -555,7 +558,15 @@ class Pipeline:
         if s.mqtt:
             m = s.mqtt
             self.sinks.append(
-                MqttSink(m.host, m.port, m.topic_prefix, m.username, m.password, m.client_id)
+                MqttSink(
+                    m.host,
+                    m.port,
+                    m.topic_prefix,
+                    m.username,
+                    m.password,
+                    m.client_id,
+                    m.discovery_prefix,
+                )
             )
         if s.roadside:
             from shigu.core.geometry import homography
@@ -756,6 +767,7 @@ class Pipeline:
                            *st.scene.update(item.frame.timestamp, item.frame.index,
                                             item.detections, item.frame)]  # fmt: skip
             self.metrics.stage.labels("analytics").observe(time.perf_counter() - t1)
+            self._occupancy(st)
         if self.graph.post:
             self.graph.run_post(items)  # privacy masks: before anything is shown or written
         for item, st in work:
@@ -896,6 +908,21 @@ class Pipeline:
         job.event.clip = rel
         self.store.set_media(job.event.id, clip=rel)
 
+    def _occupancy(self, st: SourceState) -> None:
+        """Occupancy rules' finished minutes into the store, count changes to the sinks."""
+        updates = st.scene.drain_occupancy()
+        if not updates:
+            return
+        minutes = [u for u in updates if isinstance(u, OccupancyMinute)]
+        if minutes:
+            self.store.add_occupancy(minutes, self.run_id)
+        for u in updates:
+            if isinstance(u, OccupancyCount):
+                for sink in self.sinks:
+                    tell = getattr(sink, "occupancy", None)
+                    if tell is not None:
+                        tell(u)
+
     def _retention(self) -> None:
         self._last_retention = time.monotonic()
         if not self._record:
@@ -912,6 +939,7 @@ class Pipeline:
             owed = [e for stage in self.graph.stages for e in stage.finish(sid)]
             for item in [*owed, *st.scene.finish()]:
                 self._handle(item, np.zeros((1, 1, 3), np.uint8), st)
+            self._occupancy(st)
             if st.clips is not None:
                 for job in st.clips.flush():
                     self._save_clip(job, st.fps)

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shigu.core.events import Event, EventEnd
+from shigu.solutions.living.occupancy import OccupancyCount
 
 log = logging.getLogger(__name__)
 Item = Event | EventEnd
@@ -195,8 +197,11 @@ class MqttSink(_Threaded):
         username: str | None = None,
         password: str | None = None,
         client_id: str | None = None,
+        discovery_prefix: str | None = "homeassistant",
     ) -> None:
         self.prefix = prefix.rstrip("/")
+        self.discovery_prefix = discovery_prefix.rstrip("/") if discovery_prefix else None
+        self.announced: set[tuple[str, str]] = set()
         self.totals: dict[tuple[str, str], int] = {}
         self.lines: dict[tuple[str, str, str], int] = {}
         self.client = mqtt_client(host, port, username, password,
@@ -208,7 +213,45 @@ class MqttSink(_Threaded):
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         client.publish(f"{self.prefix}/available", "online", qos=1, retain=True)
 
+    def occupancy(self, update: OccupancyCount) -> None:
+        """A zone's head count changed: its retained state topics (queued like events)."""
+        self.handle(update)  # type: ignore[arg-type]
+
+    def _announce(self, source: str, zone: str) -> None:
+        """Home Assistant MQTT discovery: the room as an occupancy binary sensor and a
+        people-count sensor, both unavailable when Shigu is offline."""
+        if self.discovery_prefix is None or (source, zone) in self.announced:
+            return
+        self.announced.add((source, zone))
+        base = f"{self.prefix}/{source}/{zone}"
+        uid = re.sub(r"[^A-Za-z0-9_-]", "_", f"shigu_{self.prefix}_{source}_{zone}")
+        device = {"identifiers": [f"shigu_{self.prefix}_{source}"], "name": f"Shigu {source}",
+                  "manufacturer": "Shigu", "model": "camera"}  # fmt: skip
+        common = {"availability_topic": f"{self.prefix}/available", "device": device}
+        configs = {
+            f"binary_sensor/{uid}_occupied": {
+                **common, "name": f"{zone} occupied", "unique_id": f"{uid}_occupied",
+                "device_class": "occupancy", "state_topic": f"{base}/occupied",
+                "payload_on": "ON", "payload_off": "OFF",
+            },
+            f"sensor/{uid}_count": {
+                **common, "name": f"{zone} people", "unique_id": f"{uid}_count",
+                "state_topic": f"{base}/count", "unit_of_measurement": "people",
+                "state_class": "measurement", "icon": "mdi:account-group",
+            },
+        }  # fmt: skip
+        for topic, config in configs.items():
+            self.client.publish(f"{self.discovery_prefix}/{topic}/config", json.dumps(config),
+                                qos=1, retain=True)  # fmt: skip
+
     def _send(self, item: Item) -> None:
+        if isinstance(item, OccupancyCount):
+            self._announce(item.source, item.zone)
+            base = f"{self.prefix}/{item.source}/{item.zone}"
+            self.client.publish(f"{base}/count", str(item.count), qos=1, retain=True)
+            self.client.publish(f"{base}/occupied", "ON" if item.occupied else "OFF", qos=1,
+                                retain=True)  # fmt: skip
+            return
         self.client.publish(f"{self.prefix}/events", json.dumps(item_message(item)), qos=1)
         if not isinstance(item, Event):
             return

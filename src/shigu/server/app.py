@@ -45,6 +45,7 @@ from shigu.server.schemas import (
     EventPage,
     LoginIn,
     Me,
+    OccupancyOut,
     ShapeIn,
     SourceIn,
     TokenIn,
@@ -742,6 +743,19 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         return [
             CountBucket(start=s, key=k, type=t, count=n) for (s, k, t), n in sorted(buckets.items())
         ]
+
+    @app.get("/api/occupancy", response_model=list[OccupancyOut], tags=["stats"])
+    def occupancy(
+        _: Viewer,
+        since: datetime | None = None,
+        source: str | None = Query(None, max_length=128),
+        zone: str | None = Query(None, max_length=128),
+    ) -> list[OccupancyOut]:
+        """Per-minute head counts (mean and max) of the occupancy zones, oldest first;
+        default: the last 24 hours."""
+        start = since or datetime.now(UTC) - timedelta(hours=24)
+        rows = ctx.store.occupancy(source, zone, start)
+        return [OccupancyOut(**r) for r in rows]
 
     # ------------------------------------------------------------------ live events
     allowed_origins = set(cors_origins or []) - {"*"}

@@ -98,3 +98,15 @@ class CountBucket(BaseModel):
     key: str
     type: str
     count: int
+
+
+class OccupancyOut(BaseModel):
+    """One minute of one room's head count."""
+
+    source: str
+    zone: str
+    minute: float = Field(description="media seconds at the minute's start")
+    wall_time: str
+    mean: float
+    max: int
+    frames: int

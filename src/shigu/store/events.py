@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from shigu.core.errors import StoreError
 from shigu.core.events import Event, EventEnd
-from shigu.store.models import EventRow, RunRow
+from shigu.store.models import EventRow, OccupancyRow, RunRow
 
 
 @dataclass
@@ -307,6 +307,35 @@ class EventStore:
         self._write(
             lambda s: s.execute(update(EventRow).where(EventRow.id == event_id).values(**paths))
         )
+
+    def add_occupancy(self, minutes: Sequence[Any], run_id: str | None = None) -> None:
+        """Store finished minutes of occupancy zones (``OccupancyMinute``)."""
+        rows = [OccupancyRow(source=m.source, zone=m.zone, minute=m.minute,
+                             wall_time=_utc(m.wall_time), mean=m.mean, max=m.max,
+                             frames=m.frames, run_id=run_id) for m in minutes]  # fmt: skip
+        self._write(lambda s: s.add_all(rows))
+
+    def occupancy(
+        self,
+        source: str | None = None,
+        zone: str | None = None,
+        since: datetime | None = None,
+        limit: int = 10_000,
+    ) -> list[dict[str, Any]]:
+        """Per-minute head counts, oldest first: source, zone, minute (media seconds),
+        wall_time (ISO 8601), mean, max, frames."""
+        stmt = select(OccupancyRow)
+        if source is not None:
+            stmt = stmt.where(OccupancyRow.source == source)
+        if zone is not None:
+            stmt = stmt.where(OccupancyRow.zone == zone)
+        if since is not None:
+            stmt = stmt.where(OccupancyRow.wall_time >= _utc(since))
+        stmt = stmt.order_by(OccupancyRow.wall_time, OccupancyRow.id).limit(limit)
+        rows = read_retrying(self.read_engine, stmt)
+        return [{"source": r.source, "zone": r.zone, "minute": r.minute,
+                 "wall_time": _utc(r.wall_time).isoformat(), "mean": r.mean, "max": r.max,
+                 "frames": r.frames} for r in rows]  # fmt: skip
 
     def start_run(self, config: dict[str, Any]) -> str:
         """Record a run (with the host and process that makes it, so a later run can tell a

@@ -101,3 +101,21 @@ class SessionRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user: Mapped[str] = mapped_column(String(64))
     expires: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OccupancyRow(Base):
+    """One minute of one zone's head count (the ``occupancy`` rule's time series)."""
+
+    __tablename__ = "occupancy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(128))
+    zone: Mapped[str] = mapped_column(String(128))
+    minute: Mapped[float] = mapped_column(Float)  # media seconds at the minute's start
+    wall_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    mean: Mapped[float] = mapped_column(Float)
+    max: Mapped[int] = mapped_column(Integer)
+    frames: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    __table_args__ = (Index("ix_occupancy_source_zone_wall", "source", "zone", "wall_time"),)

@@ -28,6 +28,9 @@ class NullStore:
     def forget_media(self, paths: Sequence[str]) -> None:
         return None
 
+    def add_occupancy(self, minutes: Sequence[Any], run_id: str | None = None) -> None:
+        return None
+
     def finish_run(self, run_id: str, summary: dict[str, Any]) -> None:
         return None
 

@@ -97,6 +97,20 @@ def test_no_fall(name: str, segments: tuple[tuple[float, float, float], ...]) ->
     assert news == [], name
 
 
+def test_boxes_that_shrink_from_below_jump_or_go_unseen_are_not_falls() -> None:
+    hs = heights((300, 300, 2.0), (300, 120, 0.8), (120, 120, 3.0))
+    # legs hidden behind a table: the bottom rises while the top stays
+    hidden = [[(1, [170.0, 100.0, 230.0, 100.0 + h])] for h in hs]
+    assert run(scene(), hidden)[0] == []
+    # a box that halves from one frame to the next (a tracker glitch), then stays small
+    jump = [[person(1, 200, 400, 300 if i < 20 else 120, 60 if i < 20 else 300)]
+            for i in range(60)]  # fmt: skip
+    assert run(scene(), jump)[0] == []
+    # the descent itself unseen (a 0.5 s gap in the middle of it)
+    gap = [[] if 22 <= i < 27 else [person(1, 200, 400, h, lying(h))] for i, h in enumerate(hs)]
+    assert run(scene(), gap)[0] == []
+
+
 def test_lying_on_furniture_is_not_a_fall() -> None:
     hs = heights((300, 300, 2.0), (300, 100, 0.8), (100, 100, 3.0))
     news, _ = run(scene(furniture=True), [[person(1, 520, 420, h, lying(h))] for h in hs])
@@ -195,3 +209,25 @@ def test_sitting_and_bending_on_a_chair_raise_no_fall(data_dir: Path, tmp_path: 
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "events.jsonl").read_text() if (tmp_path / "events.jsonl").exists() else ""
     assert '"fall"' not in text
+
+
+@pytest.mark.slow
+def test_no_fall_on_people_walking_in_the_mot_sequences(data_dir: Path) -> None:
+    """Public detections of every shared MOT sequence through ByteTrack and the fall rule."""
+    from shigu.track import create_tracker
+    from shigu.track.offline import find_mot_sequences, load_mot_detections
+
+    seqs = [*find_mot_sequences(data_dir / "mot" / "MOT17"),
+            *find_mot_sequences(data_dir / "mot" / "MOT15")]  # fmt: skip
+    assert len(seqs) >= 7
+    for seq in seqs:
+        dets = load_mot_detections(seq)
+        w, h = dets.info.width, dets.info.height
+        room = ZoneSpec("all", [(0, 0), (w, 0), (w, h), (0, h)], [{"type": "fall"}])
+        sc = SceneAnalytics("s", ["person"], [room], frame_size=(w, h))
+        tracker = create_tracker("bytetrack", dets.info.frame_rate)
+        falls = []
+        for i, frame in enumerate(dets.frames):
+            out = sc.update(i / dets.info.frame_rate, i, tracker.update(frame))
+            falls += [e for e in out if isinstance(e, Event)]
+        assert falls == [], (seq.name, falls[0].attributes)

@@ -26,7 +26,7 @@ document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click
   document.querySelectorAll("nav button, .tab").forEach((x) => x.classList.remove("active"));
   b.classList.add("active"); $("#" + b.dataset.tab).classList.add("active");
   if (b.dataset.tab === "editor") loadEditor();
-  if (b.dataset.tab === "charts") loadChart();
+  if (b.dataset.tab === "charts") { loadChart(); loadOccupancy(); }
 }));
 $("#logout").addEventListener("click", async () => { await api("/api/auth/logout", {method: "POST"}); location.href = "/login"; });
 
@@ -252,6 +252,38 @@ async function loadChart() {
   $("#chart").innerHTML = data.length ? svg : "<p class='muted'>no events in the last 24 hours</p>";
 }
 $("#c-refresh").addEventListener("click", loadChart);
+
+// occupancy: one line per room, the minute's mean (solid) and maximum (dotted)
+async function loadOccupancy() {
+  const data = await api("/api/occupancy");
+  const rooms = [...new Set(data.map((d) => `${d.source}/${d.zone}`))];
+  const W = 800, Hh = 240, pad = 44;
+  const times = data.map((d) => Date.parse(d.wall_time));
+  const t0 = Math.min(...times), t1 = Math.max(t0 + 60000, ...times);
+  const max = Math.max(1, ...data.map((d) => d.max));
+  const colours = ["#5ad17a", "#3fa7ff", "#ffb000", "#c08bff", "#ff5c5c", "#00d0ff"];
+  const x = (t) => pad + (W - pad - 10) * (t - t0) / (t1 - t0);
+  const y = (v) => Hh - (Hh - 20) * v / max;
+  let svg = `<svg viewBox="0 0 ${W} ${Hh + 50}" role="img" aria-label="occupancy">`;
+  for (const v of [0, Math.round(max / 2), max]) {
+    svg += `<line x1="${pad}" x2="${W - 10}" y1="${y(v)}" y2="${y(v)}" stroke="#2a3440"/><text x="${pad - 6}" y="${y(v) + 4}" fill="#8a96a3" font-size="11" text-anchor="end">${v}</text>`;
+  }
+  rooms.forEach((room, k) => {
+    const rows = data.filter((d) => `${d.source}/${d.zone}` === room);
+    const c = colours[k % colours.length];
+    const path = (key) => rows.map((d, i) => `${i ? "L" : "M"}${x(Date.parse(d.wall_time)).toFixed(1)},${y(d[key]).toFixed(1)}`).join(" ");
+    svg += `<path d="${path("mean")}" fill="none" stroke="${c}" stroke-width="2"><title>${esc(room)} mean</title></path>`;
+    svg += `<path d="${path("max")}" fill="none" stroke="${c}" stroke-dasharray="3 3"><title>${esc(room)} max</title></path>`;
+    svg += `<text x="${pad + k * 180}" y="${Hh + 42}" fill="${c}" font-size="12">${esc(room)}</text>`;
+  });
+  for (const t of [t0, t1]) {
+    const label = new Date(t).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    svg += `<text x="${x(t)}" y="${Hh + 16}" fill="#8a96a3" font-size="11" text-anchor="middle">${esc(label)}</text>`;
+  }
+  svg += "</svg>";
+  $("#occupancy-chart").innerHTML = data.length ? svg : "<p class='muted'>no occupancy zones counted in the last 24 hours</p>";
+}
+$("#c-refresh").addEventListener("click", loadOccupancy);
 
 // one camera's page: its live view (zones and counts drawn), status and recent events
 let cameraId = null;

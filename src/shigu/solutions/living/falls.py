@@ -14,6 +14,11 @@ the camera's distance or resolution:
    ``min_lying_seconds``. A detector sees a lying person poorly (COCO has few of them): a
    person who drops out of sight right after the descent, away from the picture's border,
    counts as still lying until seen upright again.
+   The descent must take at least two frames and 0.1 s, be seen throughout (no gap over
+   0.25 s) and no faster than a falling body (3 upright heights a second between two
+   boxes), start from a box not cut by the picture's side, and the box's bottom (the feet
+   on the floor) may not rise by more than 15% of the upright height: a box that shrinks
+   from below is a person whose legs got hidden, or a track that jumped to someone else.
 3. **Not on furniture**: lying where a zone marked ``furniture: true`` is (bed, sofa) is not
    a fall. With a pose model in the pipeline, a person standing on a straight, upright leg
    (bending over) is not down either.
@@ -39,6 +44,10 @@ from shigu.core.geometry import Point, Polygon
 
 LEGS = ((11, 13, 15), (12, 14, 16))  # COCO-17 hip, knee, ankle: left, right
 KEYPOINT_MIN_SCORE = 0.3
+MIN_DESCENT_SECONDS = 0.1  # a fall takes longer; a box that halves faster is a tracker glitch
+MAX_SHRINK_PER_SECOND = 3.0  # upright heights a second: a falling body is slower (docs)
+MAX_GAP_SECONDS = 0.25  # the descent must be seen throughout: no longer gap between boxes
+FLOOR_RISE = 0.15  # in a fall the feet stay on the floor: the box bottom rises at most this
 
 
 @dataclass
@@ -47,6 +56,7 @@ class _Sample:
     height: float
     box: list[float]
     pose: np.ndarray | None
+    side_cut: bool = False  # the box touches the left or right border: its size says little
 
 
 @dataclass
@@ -125,6 +135,12 @@ class FallRule(ZoneRule):
         mx, my = self.border * w, self.border * h
         return box[0] <= mx or box[2] >= w - mx or box[1] <= my
 
+    def _side_cut(self, box: list[float]) -> bool:
+        if self.frame_size is None or len(box) != 4:
+            return False
+        margin = self.border * self.frame_size[0]
+        return box[0] <= margin or box[2] >= self.frame_size[0] - margin
+
     def _in_zone(self, mem: TrackMemory) -> bool:
         return bool(self.area.contains([mem.anchor])[0])
 
@@ -156,15 +172,19 @@ class FallRule(ZoneRule):
     ) -> None:
         height = mem.height
         pose = mem.pose
-        person.samples.append(_Sample(now, height, list(mem.box), pose))
+        person.samples.append(_Sample(now, height, list(mem.box), pose, self._side_cut(mem.box)))
         person.last_seen = now
         person.last_box = list(mem.box)
         person.lost_at_border = self._near_border(mem.box)
         while person.samples and now - person.samples[0].time > self.reference_seconds:
             person.samples.popleft()
         if person.down_since is None and person.open is None:
-            # the upright height: the tallest box of the recent past
-            person.upright = max(s.height for s in person.samples)
+            # the upright height: the tall end of the recent past's heights (a percentile, so
+            # one oversized box does not set it)
+            heights = [s.height for s in person.samples if not s.side_cut] or [0.0]
+            person.upright = (
+                float(np.percentile(heights, 80)) if len(heights) >= 5 else max(heights)
+            )
         upright = person.upright
         if upright <= 0:
             return
@@ -193,16 +213,26 @@ class FallRule(ZoneRule):
             return
         # low now: was the person upright a moment ago? (fast descent)
         start = None
+        since = 0  # samples after the upright one
+        later, later_height = now, height
         for s in reversed(person.samples):
-            if now - s.time > self.descent_seconds:
+            if now - s.time > self.descent_seconds or later - s.time > MAX_GAP_SECONDS:
+                break  # too long ago, or the descent was not seen throughout
+            if later > s.time and (s.height - later_height) / (later - s.time) > (
+                MAX_SHRINK_PER_SECOND * upright
+            ):
+                break  # shrank faster than a falling body can: a glitch or another person
+            if s.height >= self.upright_ratio * upright and not s.side_cut:
+                start = s
                 break
-            if s.height >= self.upright_ratio * upright:
-                start = s.time
-                break
-        if start is None:
-            return
+            since += 1
+            later, later_height = s.time, s.height
+        if start is None or since < 1 or now - start.time < MIN_DESCENT_SECONDS:
+            return  # not upright a moment ago, or a box that jumped in one frame (no body does)
+        if mem.box[3] < start.box[3] - FLOOR_RISE * upright:
+            return  # the box shrank from below (legs hidden, another person): not a fall
         person.down_since = now
-        person.descent_start = self._descent_began(person, start, upright)
+        person.descent_start = self._descent_began(person, start.time, upright)
         person.descent_seconds = now - person.descent_start
         person.lowest = ratio
         person.pose_track = [[round(s.time, 3), _pose_list(s.pose)]
