@@ -208,3 +208,30 @@ def canvas_video(src: Path, out: Path, size: tuple[int, int] = (1920, 1080),
             for packet in stream.encode(None):
                 container.mux(packet)
     return out
+
+
+def face_pictures(data_dir: Path, out: Path) -> list[Path]:
+    """Pictures of GMDCSA24's subject 1 (frames of fall clips 13 and 14) in which YuNet finds
+    a face big enough to enrol: the enrolment set of the known-faces tests."""
+    import cv2
+
+    from shigu.detect import load_detector
+    from shigu.solutions.living.faces import MIN_FACE_PX, largest_face
+
+    detector = load_detector("yunet-face", conf=0.8)
+    out.mkdir(parents=True, exist_ok=True)
+    pictures = []
+    for clip in ("13", "14"):
+        with av.open(
+            str(data_dir / "fall" / "gmdcsa24" / "Subject_1" / "Fall" / f"{clip}.mp4")
+        ) as c:
+            for i, frame in enumerate(c.decode(video=0)):
+                if i % 10 or i >= 60:
+                    continue
+                image = frame.to_ndarray(format="bgr24")
+                face = largest_face(detector.detect(image))
+                if len(face) and face.xyxy[0, 2] - face.xyxy[0, 0] >= MIN_FACE_PX:
+                    path = out / f"subject1_{clip}_{i:03d}.jpg"
+                    cv2.imwrite(str(path), image)
+                    pictures.append(path)
+    return pictures

@@ -69,6 +69,7 @@ def _register() -> None:
         "avatar",
         "doctor",
         "arena",
+        "faces",
     ):
         try:
             module = __import__(f"shigu.cli.{name}_cmd", fromlist=["register"])

@@ -176,7 +176,7 @@ class Pipeline:
         self.graph = graph or StageGraph.build(
             config.pipeline.secondary,
             config.pipeline.stages,
-            StageContext(self.detector.labels, device),
+            StageContext(self.detector.labels, device, store_url=config.store.url),
         )
         self.store: EventStore | NullStore = store or EventStore(config.store.url)
         self._own_store = store is None

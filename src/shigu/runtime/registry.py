@@ -166,6 +166,21 @@ MODELS: dict[str, ModelSpec] = {
             size_bytes=813323,
         ),
         ModelSpec(
+            name="mobilefacenet",
+            format="face-embed",
+            filename="mobilefacenet.onnx",
+            urls=(
+                "https://raw.githubusercontent.com/foamliu/MobileFaceNet/"
+                "a6cc9032/weights/MobileFaceNet.onnx",
+            ),
+            sha256="b7120c095d60094f28a4a54ba6a8bf51b297a6273fb40ef6350dfec1f63d9507",
+            licence="Apache-2.0 (foamliu/MobileFaceNet); trained on MS-Celeb-1M (research use)",
+            input_size=(112, 112),
+            labels="face",
+            description="MobileFaceNet face embedding (128-d) on ArcFace-aligned 112x112 crops",
+            size_bytes=3998070,
+        ),
+        ModelSpec(
             name="plate-rec-color",
             format="plate-crnn",
             filename="plate_rec_color.onnx",

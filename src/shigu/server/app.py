@@ -43,6 +43,8 @@ from shigu.server.schemas import (
     CountBucket,
     EventOut,
     EventPage,
+    FacesIn,
+    FacesOut,
     LoginIn,
     Me,
     OccupancyOut,
@@ -756,6 +758,62 @@ def create_app(ctx: ServerContext, cors_origins: list[str] | None = None) -> Fas
         start = since or datetime.now(UTC) - timedelta(hours=24)
         rows = ctx.store.occupancy(source, zone, start)
         return [OccupancyOut(**r) for r in rows]
+
+    # ------------------------------------------------------------------ known faces
+    face_models: list[Any] = []  # YuNet and MobileFaceNet, loaded at the first enrolment
+    face_lock = threading.Lock()
+
+    def _embed_pictures(pictures: list[str]) -> list[list[float]]:
+        import base64
+        import binascii
+
+        import cv2
+        import numpy as np
+
+        from shigu.solutions.living.faces import FaceEmbedder, embedding_of_picture
+
+        with face_lock:
+            if not face_models:
+                from shigu.detect import load_detector
+
+                face_models.extend([load_detector("yunet-face", conf=0.8), FaceEmbedder()])
+            out = []
+            for k, text in enumerate(pictures, 1):
+                try:
+                    data = base64.b64decode(text, validate=True)
+                except (binascii.Error, ValueError):
+                    raise InputError(f"picture {k} is not base64") from None
+                try:
+                    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+                except cv2.error:  # empty or broken buffers
+                    image = None
+                if image is None:
+                    raise InputError(f"picture {k} is not a JPEG or PNG image")
+                emb = embedding_of_picture(image, face_models[0], face_models[1], f"picture {k}")
+                out.append(emb.tolist())
+            return out
+
+    @app.post("/api/faces/{name}", response_model=FacesOut, status_code=201, tags=["faces"])
+    async def enrol_face(name: str, body: FacesIn, _: Admin) -> FacesOut:
+        """Enrol ``name`` from pictures of their face (every picture must show one; nothing
+        is stored otherwise). Opt-in: the ``faces`` stage matches tracks against them."""
+        if not 0 < len(name) <= 128:
+            raise HTTPException(422, "the name must be 1 to 128 characters")
+        embeddings = await asyncio.to_thread(_embed_pictures, body.pictures)
+        total = ctx.store.add_faces(name, embeddings, "api")
+        return FacesOut(name=name, added=len(embeddings), embeddings=total)
+
+    @app.get("/api/faces", tags=["faces"])
+    def list_faces(_: Admin) -> list[dict[str, Any]]:
+        """Who is enrolled, with how many embeddings (no embeddings are returned)."""
+        return list(ctx.store.faces())
+
+    @app.delete("/api/faces/{name}", status_code=204, tags=["faces"])
+    def delete_faces(name: str, _: Admin) -> Response:
+        """Delete every face embedding of ``name`` (a person's request to be forgotten)."""
+        if not ctx.store.delete_faces(name):
+            raise HTTPException(404, f"nobody called {name!r} is enrolled")
+        return Response(status_code=204)
 
     # ------------------------------------------------------------------ live events
     allowed_origins = set(cors_origins or []) - {"*"}

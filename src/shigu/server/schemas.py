@@ -110,3 +110,17 @@ class OccupancyOut(BaseModel):
     mean: float
     max: int
     frames: int
+
+
+class FacesIn(BaseModel):
+    """Pictures of one person's face to enrol, base64-encoded JPEG or PNG."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pictures: list[str] = Field(min_length=1, max_length=20, description="base64 JPEG/PNG")
+
+
+class FacesOut(BaseModel):
+    name: str
+    added: int
+    embeddings: int

@@ -54,6 +54,7 @@ class StageContext:
     labels: tuple[str, ...]  # the primary detector's class names
     device: str = "cpu"
     fps: float = 25.0
+    store_url: str | None = None  # the pipeline's store (known faces read their gallery there)
 
 
 class Stage:

@@ -26,6 +26,7 @@ BUILT_IN = {
     "plates": ("shigu.solutions.vehicles.stage", "PlateStage"),
     "enhance": ("shigu.solutions.lowlight.stage", "EnhanceStage"),
     "privacy": ("shigu.solutions.living.privacy", "PrivacyStage"),
+    "faces": ("shigu.solutions.living.face_stage", "FaceStage"),
 }
 
 

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text, update
 from sqlalchemy.exc import (
     ArgumentError,
     DBAPIError,
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from shigu.core.errors import StoreError
 from shigu.core.events import Event, EventEnd
-from shigu.store.models import EventRow, OccupancyRow, RunRow
+from shigu.store.models import EventRow, FaceRow, OccupancyRow, RunRow
 
 
 @dataclass
@@ -336,6 +336,38 @@ class EventStore:
         return [{"source": r.source, "zone": r.zone, "minute": r.minute,
                  "wall_time": _utc(r.wall_time).isoformat(), "mean": r.mean, "max": r.max,
                  "frames": r.frames} for r in rows]  # fmt: skip
+
+    # ------------------------------------------------------------------ known faces
+    def add_faces(self, name: str, embeddings: Sequence[Sequence[float]], origin: str) -> int:
+        """Enrol ``name`` with these face embeddings; returns how many are stored for them."""
+        now = datetime.now(UTC)
+        rows = [FaceRow(name=name, embedding=[round(float(v), 6) for v in e], origin=origin,
+                        created=now) for e in embeddings]  # fmt: skip
+        self._write(lambda s: s.add_all(rows))
+        return sum(1 for n, _ in self.face_embeddings() if n == name)
+
+    def face_embeddings(self) -> list[tuple[str, list[float]]]:
+        """Every enrolled (name, embedding)."""
+        rows = read_retrying(self.read_engine, select(FaceRow.name, FaceRow.embedding))
+        return [(r.name, list(r.embedding)) for r in rows]
+
+    def faces(self) -> list[dict[str, Any]]:
+        """Enrolled people: name, number of embeddings, first enrolment (ISO 8601)."""
+        stmt = (select(FaceRow.name, func.count(FaceRow.id), func.min(FaceRow.created))
+                .group_by(FaceRow.name).order_by(FaceRow.name))  # fmt: skip
+        return [{"name": n, "embeddings": int(c), "enrolled": _utc(t).isoformat()}
+                for n, c, t in read_retrying(self.read_engine, stmt)]  # fmt: skip
+
+    def delete_faces(self, name: str) -> int:
+        """Delete every embedding of ``name`` (a person's request); returns how many."""
+        deleted = [0]
+
+        def apply(s: Session) -> None:
+            result = s.execute(delete(FaceRow).where(FaceRow.name == name))
+            deleted[0] = int(getattr(result, "rowcount", 0) or 0)
+
+        self._write(apply)
+        return deleted[0]
 
     def start_run(self, config: dict[str, Any]) -> str:
         """Record a run (with the host and process that makes it, so a later run can tell a

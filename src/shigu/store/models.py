@@ -119,3 +119,15 @@ class OccupancyRow(Base):
     run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
     __table_args__ = (Index("ix_occupancy_source_zone_wall", "source", "zone", "wall_time"),)
+
+
+class FaceRow(Base):
+    """One enrolled face embedding of a known person (deleted with the person on request)."""
+
+    __tablename__ = "faces"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    embedding: Mapped[list[float]] = mapped_column(JSON)  # 128 floats, unit length
+    origin: Mapped[str] = mapped_column(String(256))  # the picture it came from (its name)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
