@@ -231,3 +231,18 @@ def test_no_fall_on_people_walking_in_the_mot_sequences(data_dir: Path) -> None:
             out = sc.update(i / dets.info.frame_rate, i, tracker.update(frame))
             falls += [e for e in out if isinstance(e, Event)]
         assert falls == [], (seq.name, falls[0].attributes)
+
+
+@pytest.mark.slow
+def test_the_bedroom_example_raises_the_fall_beside_the_bed(data_dir: Path, tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "living" / "bedroom.yaml"
+    cfg = yaml.safe_load(example.read_text())
+    cfg["sources"][0]["uri"] = str(data_dir / "fall" / "gmdcsa24" / "Subject_3" / "Fall" / "19.mp4")
+    cfg["store"] = {"url": f"sqlite:///{tmp_path}/l.db", "media_dir": str(tmp_path / "media")}
+    cfg["sinks"] = {"jsonl": str(tmp_path / "events.jsonl")}
+    (tmp_path / "bedroom.yaml").write_text(yaml.safe_dump(cfg))
+    proc = run_cli("run", tmp_path / "bedroom.yaml", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    kinds = [json.loads(ln)["event"]["type"] for ln in (tmp_path / "events.jsonl").open()
+             if json.loads(ln)["type"] == "new"]  # fmt: skip
+    assert sorted(kinds) == ["fall", "occupied"]

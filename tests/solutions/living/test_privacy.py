@@ -110,6 +110,16 @@ def test_static_zones_and_source_selection() -> None:
     assert not changed(image, it.frame.image).any()
 
 
+def test_regions_mask_only_the_people_standing_in_them() -> None:
+    image = textured()
+    desk = [[[0.0, 0.0], [160.0, 0.0], [160.0, 240.0], [0.0, 240.0]]]  # the left half
+    st = stage(mask="persons", style="fill", colour=MAGENTA, grow=0.0, regions={"cam": desk})
+    it = item(image.copy(), 0, [[20, 20, 60, 120], [200, 20, 240, 120]], [1, 2])
+    st.process([it])
+    diff = changed(image, it.frame.image)
+    assert diff[20:120, 20:60].all() and not diff[:, 160:].any()
+
+
 def test_unknown_options_are_refused() -> None:
     with pytest.raises(ValueError, match="style"):
         PrivacyOptions.model_validate({"style": "swirl"})

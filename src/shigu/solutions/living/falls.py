@@ -20,7 +20,8 @@ the camera's distance or resolution:
    on the floor) may not rise by more than 15% of the upright height: a box that shrinks
    from below is a person whose legs got hidden, or a track that jumped to someone else.
 3. **Not on furniture**: lying where a zone marked ``furniture: true`` is (bed, sofa) is not
-   a fall. With a pose model in the pipeline, a person standing on a straight, upright leg
+   a fall: where the body rests (the box's bottom centre) decides, when the fall would be
+   raised. With a pose model in the pipeline, a person standing on a straight, upright leg
    (bending over) is not down either.
 
 The event's ``start`` is when the descent began; it ends when the person is seen upright
@@ -122,11 +123,13 @@ class FallRule(ZoneRule):
 
     # ------------------------------------------------------------------ helpers
     def on_furniture(self, box: list[float]) -> bool:
-        """The box's centre lies in a furniture zone (bed, sofa)."""
+        """The body rests on a furniture zone (bed, sofa): the box's bottom centre, where it
+        lies, is in one. (Its centre would be over the bed in the picture for someone lying
+        on the floor in front of it.)"""
         if not self.furniture or len(box) != 4:
             return False
-        centre = [((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)]
-        return any(bool(area.contains(centre)[0]) for area in self.furniture)
+        rest = [((box[0] + box[2]) / 2, box[3])]
+        return any(bool(area.contains(rest)[0]) for area in self.furniture)
 
     def _near_border(self, box: list[float]) -> bool:
         if self.frame_size is None or len(box) != 4:
@@ -162,7 +165,10 @@ class FallRule(ZoneRule):
                 if person.lost_at_border:
                     self._reset(person)  # walked or fell out of the picture: cannot tell
                 elif now - person.down_since >= self.min_lying_seconds:
-                    out.append(self._fire(person, ctx, None, seen=False))
+                    if self.on_furniture(person.last_box):
+                        self._reset(person)
+                    else:
+                        out.append(self._fire(person, ctx, None, seen=False))
             if now - person.last_seen > 60.0 and person.open is None:
                 del self.people[identity]  # long gone (memory stays bounded)
         return out
@@ -201,15 +207,15 @@ class FallRule(ZoneRule):
                 return
             person.lowest = min(person.lowest, ratio)
             self._remember_pose(person, now, pose)
-            if self.on_furniture(mem.box):
-                self._reset(person)
-                return
             if now - person.down_since >= self.min_lying_seconds:
+                if self.on_furniture(mem.box):
+                    self._reset(person)  # lying on the bed or sofa
+                    return
                 out.append(self._fire(person, ctx, mem, seen=True))
             return
         if ratio > self.lying_ratio or not self._in_zone(mem):
             return
-        if standing_on_legs(pose) or self.on_furniture(mem.box):
+        if standing_on_legs(pose):
             return
         # low now: was the person upright a moment ago? (fast descent)
         start = None

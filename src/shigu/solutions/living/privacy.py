@@ -10,7 +10,8 @@ misses stays masked where it was heading for ``hold_seconds``, its region growin
 time since it was last seen (``grow_per_second``). ``mask: faces`` masks the head part of each
 person box (the top ``head_fraction``) and, with ``face_detector`` set, the faces YuNet finds
 every ``face_every`` frames (held the same way); ``mask: persons`` masks the whole box.
-``static`` polygons per source are always masked (a neighbour's window, a screen).
+``static`` polygons per source are always masked (a neighbour's window, a screen);
+``regions`` per source limit masking to the people standing in them (a zone's polygon).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from shigu.core.detections import Detections
+from shigu.core.geometry import Polygon
 from shigu.core.labels import resolve_classes
 from shigu.stages.base import FrameItem, Stage, StageContext
 
@@ -41,6 +43,11 @@ class PrivacyOptions(BaseModel):
     sources: list[str] | None = Field(None, description="sources to mask; null: all")
     static: dict[str, list[list[Point]]] = Field(
         default_factory=dict, description="source id -> polygons always masked"
+    )
+    regions: dict[str, list[list[Point]]] = Field(
+        default_factory=dict,
+        description="source id -> polygons: mask only people standing in them (a room, a "
+        "desk); sources not listed: everyone",
     )
     min_score: float = Field(0.2, ge=0, le=1, description="untracked detections masked from")
     hold_seconds: float = Field(1.0, ge=0, le=30, description="keep masking a missed track")
@@ -121,6 +128,7 @@ class PrivacyStage(Stage):
         self.held: dict[tuple[str, int], _Held] = {}
         self.faces: dict[str, list[tuple[np.ndarray, float]]] = {}
         self.static_masks: dict[tuple[str, tuple[int, int]], np.ndarray] = {}
+        self.areas = {sid: [Polygon(p) for p in polys] for sid, polys in options.regions.items()}
         self.face_model: Any = None
         if options.face_detector:
             from shigu.detect import load_detector
@@ -142,10 +150,19 @@ class PrivacyStage(Stage):
                 self._mask_static(image, sid, polygons)
 
     # ------------------------------------------------------------------ regions
-    def _person_rows(self, dets: Detections | None) -> np.ndarray:
+    def _person_rows(self, dets: Detections | None, sid: str) -> np.ndarray:
+        """Rows of the masked classes (standing in the source's regions, when it has any)."""
         if dets is None or not len(dets):
             return np.zeros(0, np.int64)
-        return np.flatnonzero(np.isin(dets.class_id, self.class_ids))
+        rows = np.flatnonzero(np.isin(dets.class_id, self.class_ids))
+        areas = self.areas.get(sid)
+        if areas and len(rows):
+            feet = np.stack([(dets.xyxy[rows, 0] + dets.xyxy[rows, 2]) / 2, dets.xyxy[rows, 3]], 1)
+            inside = np.zeros(len(rows), bool)
+            for area in areas:
+                inside |= area.contains(feet)
+            rows = rows[inside]
+        return rows
 
     def regions(self, item: FrameItem) -> list[np.ndarray]:
         """The boxes to mask in this frame (already grown)."""
@@ -153,7 +170,7 @@ class PrivacyStage(Stage):
         dets = item.detections
         boxes: list[np.ndarray] = []
         seen: set[int] = set()
-        rows = self._person_rows(dets)
+        rows = self._person_rows(dets, sid)
         ids = dets.tracker_id
         for i in rows.tolist():
             box = dets.xyxy[i].astype(np.float64)
@@ -174,7 +191,7 @@ class PrivacyStage(Stage):
                     boxes[-1] = np.array([box[0], box[3] - tall, box[2], box[3]])  # is above
         found = item.found
         if found is not None and found is not dets:  # detections no track holds yet
-            for i in self._person_rows(found).tolist():
+            for i in self._person_rows(found, sid).tolist():
                 if found.confidence[i] >= cfg.min_score:
                     boxes.append(found.xyxy[i].astype(np.float64))
         out = [self._region(b, 0.0) for b in boxes]
