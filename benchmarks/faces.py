@@ -26,7 +26,12 @@ from _common import DATA, machine
 from shigu.core.events import Event
 from shigu.detect import load_detector
 from shigu.pipeline import Pipeline, parse_config
-from shigu.solutions.living.faces import MIN_FACE_PX, FaceEmbedder, largest_face
+from shigu.solutions.living.faces import (
+    DEFAULT_THRESHOLD,
+    MIN_FACE_PX,
+    FaceEmbedder,
+    largest_face,
+)
 from shigu.store.events import EventStore
 
 FALLS = DATA / "fall" / "gmdcsa24"
@@ -83,8 +88,8 @@ def similarities() -> None:
         frame_imp += [float(e @ enrolled) for k in s3 for e in clips[k]]
         print(f"{held:<24}{g:>9.3f}{max(imps):>14.3f}")
     lo, hi = max(impostor), min(genuine)
-    print(f"\ntrack means: genuine min {hi:.3f}, impostor max {lo:.3f}; threshold between: "
-          f"{(lo + hi) / 2:.3f}")  # fmt: skip
+    print(f"\ntrack means: genuine min {hi:.3f}, impostor max {lo:.3f} (the default threshold "
+          f"{DEFAULT_THRESHOLD} lies between: {lo < DEFAULT_THRESHOLD <= hi})")  # fmt: skip
     fg, fi = (
         np.array(frame_gen),
         np.array(frame_imp + [float(s @ s2) for s in strangers for s2 in strangers if s is not s2]),
