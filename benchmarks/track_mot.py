@@ -8,7 +8,13 @@ tracker-update throughput (only `update` calls timed) as the median of --repeats
 Part 2, end to end on the PETS2009 S2L1 video with YOLOX-nano detections (threshold 0.1, the
 same boxes for every tracker), scored against MOT15 ground truth scaled by 0.625.
 
-Usage: python benchmarks/track_mot.py [--repeats 3] [--skip-pets] [--reid]
+`--cv`: leave-one-sequence-out over every shared sequence with public detections (MOT17-02/04/
+05/09 FRCNN, MOT15 PETS09-S2L1, TUD-Campus, ETH-Sunnyday ACF with scores mapped to 0..1): for
+each held-out sequence the Shigu setting (preset, thresholds, lost buffer) with the best mean
+HOTA on the other six is scored on it, next to the four reference trackers at their defaults
+on identical inputs; per sequence and the mean over sequences, by TrackEval.
+
+Usage: python benchmarks/track_mot.py [--repeats 3] [--skip-pets] [--reid] [--cv]
 """
 
 from __future__ import annotations
@@ -82,13 +88,93 @@ def table(title: str, rows: dict[str, dict[str, float]]) -> None:
         )
 
 
+MOT15 = DATA / "mot" / "MOT15"
+CV_MOT15 = ("PETS09-S2L1", "TUD-Campus", "ETH-Sunnyday")
+
+
+def cv_candidates() -> dict[str, tuple[str, dict[str, float]]]:
+    """The Shigu settings the cross-validation chooses among: preset, new-track and high
+    thresholds, lost buffer in seconds (frames at 30 fps)."""
+    out: dict[str, tuple[str, dict[str, float]]] = {}
+    for preset in ("bytetrack", "ocsort"):
+        for new in (0.3, 0.4, 0.5, 0.6, 0.7):
+            for seconds in (1, 2, 3):
+                high = min(0.5, new)
+                name = f"{preset} new {new} high {high} buffer {seconds} s"
+                out[name] = (preset, {"new_track_thresh": new, "high_thresh": high,
+                                      "lost_buffer": 30 * seconds})  # fmt: skip
+    return out
+
+
+def per_sequence_hota(
+    make, seqs: list[SequenceDetections], gt: dict[str, Path]
+) -> dict[str, float]:
+    """HOTA of each sequence (TrackEval), tracked by ``make(info)``."""
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for seq in seqs:
+            tracker = make(seq.info)
+            write_mot_results(Path(tmp) / f"{seq.info.name}.txt", run_tracker(tracker, seq).tracked)
+        for root in sorted(set(gt.values())):
+            names = [s.info.name for s in seqs if gt[s.info.name] == root]
+            result = evaluate_mot(root, tmp, sequences=names)
+            out.update({n: result.metrics[n]["HOTA"] for n in names})
+    return out
+
+
+def cross_validate() -> None:
+    seqs = [load_mot_detections(p) for p in sorted(MOT17.iterdir()) if p.is_dir()]
+    seqs += [load_mot_detections(MOT15 / n) for n in CV_MOT15]
+    gt = {s.info.name: (MOT17 if s.info.name.startswith("MOT17") else MOT15) for s in seqs}
+    names = [s.info.name for s in seqs]
+    print(f"leave-one-sequence-out over {len(seqs)} sequences, "
+          f"{sum(len(s.frames) for s in seqs)} frames")  # fmt: skip
+    refs = {ref: per_sequence_hota(lambda i, r=ref: ReferenceTracker(r, i.frame_rate), seqs, gt)
+            for ref in ("bytetrack", "ocsort", "sort", "botsort")}  # fmt: skip
+    grid = {name: per_sequence_hota(lambda i, p=p, kw=kw: create_tracker(p, i.frame_rate, **kw),
+                                    seqs, gt)
+            for name, (p, kw) in cv_candidates().items()}  # fmt: skip
+    default = per_sequence_hota(lambda i: create_tracker("bytetrack", i.frame_rate), seqs, gt)
+    held: dict[str, tuple[str, float]] = {}
+    for seq in names:
+        others = [n for n in names if n != seq]
+        chosen = max(grid, key=lambda g: statistics.mean(grid[g][n] for n in others))
+        held[seq] = (chosen, grid[chosen][seq])
+    header = "".join(f"{'t.' + r:>12}" for r in refs)
+    print(f"\n{'sequence':<16}{'CV choice':>9}{'default':>9}{header}  chosen on the others")
+    for seq in names:
+        chosen, hota = held[seq]
+        print(f"{seq:<16}{hota:9.1f}{default[seq]:9.1f}"
+              + "".join(f"{refs[r][seq]:12.1f}" for r in refs) + f"  {chosen}")  # fmt: skip
+    mean_cv = statistics.mean(h for _, h in held.values())
+    mean_default = statistics.mean(default.values())
+    means = {r: statistics.mean(v.values()) for r, v in refs.items()}
+    best = max(means, key=means.__getitem__)
+    print(f"{'mean':<16}{mean_cv:9.1f}{mean_default:9.1f}"
+          + "".join(f"{means[r]:12.1f}" for r in refs))  # fmt: skip
+    print(
+        f"\nheld-out mean HOTA: CV choice {mean_cv - means[best]:+.1f}, shipped default "
+        f"{mean_default - means[best]:+.1f} vs the best reference ({best}; target >= +1.0)"
+    )
+    wins = {g: statistics.mean(v.values()) for g, v in grid.items()}
+    top = sorted(wins, key=wins.__getitem__, reverse=True)[:5]
+    print(
+        "best settings on all seven (in-sample, for reading only): "
+        + "; ".join(f"{g} {wins[g]:.1f}" for g in top)
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-pets", action="store_true")
     parser.add_argument("--reid", action="store_true", help="also Shigu ByteTrack + ReID on PETS")
+    parser.add_argument("--cv", action="store_true", help="leave-one-sequence-out (see above)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
+    if args.cv:
+        cross_validate()
+        return
 
     seqs = [load_mot_detections(p) for p in sorted(MOT17.iterdir()) if p.is_dir()]
     print(
