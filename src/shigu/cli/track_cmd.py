@@ -31,7 +31,7 @@ from shigu.core.errors import InputError
 from shigu.detect.factory import load_detector
 from shigu.detect.stream import throughput_plan
 from shigu.sources.open import open_source
-from shigu.track.factory import DEFAULT, PRESETS, create_tracker
+from shigu.track.factory import DEFAULT, PRESETS, create_tracker, detector_defaults
 from shigu.track.offline import (
     find_mot_sequences,
     load_mot_detections,
@@ -86,15 +86,16 @@ def track(
         "--track-thresh",
         min=0.0,
         max=1.0,
-        help="Score for the first association (ByteTrack's high threshold; preset: 0.5).",
+        help="Score for the first association (ByteTrack's high threshold; preset: 0.5, "
+        "with --mot public detections 0.3).",
     ),
     new_track_thresh: float | None = typer.Option(
         None,
         "--new-track-thresh",
         min=0.0,
         max=1.0,
-        help="Score an unmatched box needs to start a track (preset: 0.6). Lower it when "
-        "objects the detector scores lower never get an id.",
+        help="Score an unmatched box needs to start a track (preset: 0.6, with --mot public "
+        "detections 0.3). Lower it when objects the detector scores lower never get an id.",
     ),
     match_iou: float | None = typer.Option(
         None, "--match-iou", min=0.0, max=1.0, help="Minimum IoU to match a track (preset: 0.3)."
@@ -274,7 +275,8 @@ def _track_mot(root: Path, out: Path, name: str, overrides: dict[str, Any], prog
     with progress_bar("track", len(seqs), progress) as bar:
         for seq_dir in seqs:
             seq = load_mot_detections(seq_dir)
-            run = run_tracker(create_tracker(name, seq.info.frame_rate, **overrides), seq)
+            settings = {**detector_defaults("public", name), **overrides}
+            run = run_tracker(create_tracker(name, seq.info.frame_rate, **settings), seq)
             rows = write_mot_results(out / f"{seq.info.name}.txt", run.tracked)
             ids = {
                 int(i)

@@ -48,6 +48,26 @@ PRESETS: dict[str, Callable[..., TrackerConfig]] = {
 }
 DEFAULT = "bytetrack"
 
+# Score thresholds depend on how a detector scores, so the default tracker's thresholds are
+# chosen per kind of detector. MOTChallenge public detections (FRCNN, DPM, ACF scores mapped
+# to 0..1 by ``normalise_scores``): high and new-track threshold 0.3, the setting that won
+# every fold of leave-one-sequence-out over the seven shared sequences (docs/tracking.md,
+# `benchmarks/track_mot.py --cv`). Live detectors (YOLOX-nano at conf 0.1 in `shigu run`)
+# keep the preset's 0.5 / 0.6, chosen on PETS line counts (docs/pipeline.md); only one
+# shared video has their boxes and ground truth, too little to cross-validate a change.
+DETECTOR_THRESHOLDS: dict[str, dict[str, float]] = {
+    "public": {"high_thresh": 0.3, "new_track_thresh": 0.3},
+}
+
+
+def detector_defaults(detector: str, preset: str) -> dict[str, float]:
+    """The default tracker's thresholds for a kind of detector (``public``: MOTChallenge
+    public detections), to be overridden by the user's own settings; other presets keep
+    their own."""
+    if preset not in (DEFAULT, "default"):
+        return {}
+    return dict(DETECTOR_THRESHOLDS.get(detector, {}))
+
 
 def create_tracker(
     name: str = DEFAULT,
