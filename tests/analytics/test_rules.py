@@ -123,6 +123,37 @@ def test_speed_from_homography_and_speeding() -> None:
     assert abs(speeds["max"] - 18.0) < 0.5 and speeds["tracks"] == 2
 
 
+def test_speeding_with_min_seconds_needs_a_sustained_run_above_the_limit() -> None:
+    # 1 px = 0.1 m at 10 fps. Track 1 spikes: 12 px/frame (43 km/h) for 5 frames, then
+    # 3 px/frame (11 km/h); track 2 keeps 6 px/frame (22 km/h) throughout.
+    calib = ([(0, 0), (400, 0), (400, 400), (0, 400)], [(0, 0), (40, 0), (40, 40), (0, 40)])
+    rule = {"type": "speeding", "max_kmh": 20, "min_seconds": 2.0}
+    scene = SceneAnalytics(
+        "cam",
+        LABELS,
+        [ZoneSpec("road", [(0, 0), (400, 0), (400, 400), (0, 400)], [rule])],
+        calibration=calib,
+    )
+    x1 = [10.0]
+    for i in range(1, 60):
+        x1.append(x1[-1] + (12 if 10 <= i < 15 else 3))
+    frames = [[(1, x1[i], 200, 2), (2, 10 + 6 * i, 300, 2)] for i in range(60)]
+    new, _ = run(scene, frames)
+    assert [e.track_id for e in new] == [2]
+    event = new[0]
+    assert event.attributes["over_limit_s"] >= 2.0
+    assert event.end is not None and event.end - event.start >= 2.0
+
+    instant = SceneAnalytics(
+        "cam",
+        LABELS,
+        [ZoneSpec("road", [(0, 0), (400, 0), (400, 400), (0, 400)], [{**rule, "min_seconds": 0}])],
+        calibration=calib,
+    )
+    new, _ = run(instant, frames)
+    assert sorted(e.track_id for e in new) == [1, 2]  # without min_seconds the spike fires
+
+
 def test_line_counts_each_direction_once_and_ignores_jitter() -> None:
     line = LineSpec("door", ((100.0, 0.0), (100.0, 300.0)), ["person"])  # p1→p2 downwards
     scene = SceneAnalytics("cam", LABELS, lines=[line])

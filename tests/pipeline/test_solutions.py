@@ -44,7 +44,10 @@ def test_traffic_example_counts_vehicles_with_speeds(data_dir: Path, tmp_path: P
     counts = summary["lines"]["count"]
     assert counts["in"] + counts["out"] >= 3
     speed = summary["sources"]["bridge"]["speed_kmh"]
-    assert speed["tracks"] >= 3 and 10 < speed["mean_of_max"] < 200
+    # calibrated from the clip (docs/pipeline.md): highway speeds, not the old 15 km/h, and
+    # the sustained speeding rule does not flag normal traffic (16 events with 80 km/h instant)
+    assert speed["tracks"] >= 3 and 50 < speed["median"] < 130
+    assert summary["events"].get("speeding", 0) <= 2
     crossings = summary["events"].get("line_crossing", 0)
     assert crossings == counts["in"] + counts["out"]
     assert (tmp_path / "heat" / "bridge.png").exists()

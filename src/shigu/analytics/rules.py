@@ -274,26 +274,48 @@ class StoppedRule(ZoneRule):
 
 
 class SpeedingRule(ZoneRule):
-    """A calibrated track in the zone goes faster than ``max_kmh`` (smoothed): ``speeding``."""
+    """A calibrated track in the zone goes faster than ``max_kmh`` (smoothed) for at least
+    ``min_seconds`` without a break: ``speeding``. A one-frame peak of a far, jittery box is
+    not a speeding car; ``min_seconds`` 0 fires on the first reading above the limit."""
 
     type = "speeding"
 
     def __init__(
-        self, zone_id: str, polygon: Sequence[Point], classes: Sequence[str] | None, max_kmh: float
+        self,
+        zone_id: str,
+        polygon: Sequence[Point],
+        classes: Sequence[str] | None,
+        max_kmh: float,
+        min_seconds: float = 0.0,
     ) -> None:
         super().__init__(zone_id, polygon, classes)
         self.max_kmh = max_kmh
+        self.min_seconds = min_seconds
         self.fired: set[int] = set()
+        self.above_since: dict[int, float] = {}
 
     def update(self, ctx: FrameContext) -> Emitted:
         out: Emitted = []
+        inside = {mem.track_id for mem in self.inside(ctx.seen)}
         for mem in self.inside(ctx.seen):
-            if mem.track_id in self.fired or mem.speed_kmh is None or mem.speed_kmh <= self.max_kmh:
+            tid = mem.track_id
+            if tid in self.fired:
                 continue
-            self.fired.add(mem.track_id)
-            ev = _event("speeding", ctx, mem, ctx.time, zone=self.zone_id, end=ctx.time)
+            if mem.speed_kmh is None or mem.speed_kmh <= self.max_kmh:
+                self.above_since.pop(tid, None)
+                continue
+            since = self.above_since.setdefault(tid, ctx.time)
+            if ctx.time - since < self.min_seconds:
+                continue
+            self.fired.add(tid)
+            ev = _event("speeding", ctx, mem, since, zone=self.zone_id, end=ctx.time)
             ev.attributes.update(speed_kmh=round(mem.speed_kmh, 1), limit_kmh=self.max_kmh)
+            if self.min_seconds:
+                ev.attributes["over_limit_s"] = round(ctx.time - since, 2)
             out.append(ev)
+        for tid in list(self.above_since):
+            if tid not in inside:
+                del self.above_since[tid]  # left the zone or lost: the run above the limit ends
         for mem in ctx.gone:
             self.fired.discard(mem.track_id)
         return out

@@ -209,6 +209,9 @@ class SpeedingRule(Strict):
     type: Literal["speeding"]
     classes: list[str] | None = None
     max_kmh: float = Field(gt=0)
+    min_seconds: float = Field(
+        0.0, ge=0, description="the speed stays above max_kmh this long before it fires"
+    )
 
 
 class TemperatureRule(Strict):
