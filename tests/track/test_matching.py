@@ -85,3 +85,14 @@ def test_same_total_cost_as_plain_lapjv(seed: int) -> None:
     assert (cost[rows, cols] <= limit).all()
     assert sorted([*rows.tolist(), *un_r.tolist()]) == list(range(n))
     assert sorted([*cols.tolist(), *un_c.tolist()]) == list(range(m))
+
+
+def test_a_contested_single_column_or_row_goes_to_its_cheapest_partner() -> None:
+    # row 0 - column 0 is an isolated pair; column 1 is wanted by rows 1-3
+    cost = np.array([[0.1, 0.9], [0.9, 0.4], [0.9, 0.2], [0.9, 0.3]])
+    rows, cols, un_r, un_c = linear_assignment(cost, 0.5)
+    assert rows.tolist() == [0, 2] and cols.tolist() == [0, 1]
+    assert un_r.tolist() == [1, 3] and un_c.tolist() == []
+    rows, cols, un_r, un_c = linear_assignment(cost.T.copy(), 0.5)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [0, 2]
+    assert un_r.tolist() == [] and un_c.tolist() == [1, 3]

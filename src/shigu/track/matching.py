@@ -64,7 +64,8 @@ def linear_assignment(cost: F64, max_cost: float) -> tuple[Ints, Ints, Ints, Int
     uses it. Two shortcuts give the same answer faster: a row and a column that are each
     other's only feasible partner are matched directly (every optimal solution contains the
     pair: it costs at most ``max_cost``, leaving both unmatched costs ``max_cost``), and only
-    the rows left over go to the solver. In tracking most tracks overlap one detection.
+    the rows left over go to the solver. In tracking most tracks overlap one detection, so
+    on most frames every feasible pair is isolated and the solver is not called at all.
 
     Returns:
         (rows, cols) of the matched pairs, then the unmatched rows and unmatched columns,
@@ -74,18 +75,28 @@ def linear_assignment(cost: F64, max_cost: float) -> tuple[Ints, Ints, Ints, Int
     if n == 0 or m == 0:
         empty = np.zeros(0, dtype=np.intp)
         return empty, empty, np.arange(n, dtype=np.intp), np.arange(m, dtype=np.intp)
-    feasible = cost <= max_cost
-    row_n = feasible.sum(1)
-    col_n = feasible.sum(0)
-    first = feasible.argmax(1)
-    single = (row_n == 1) & (col_n[first] == 1)
-    row_to_col = np.where(single, first, -1)
-    hard_rows = ((row_n > 1) | ((row_n == 1) & ~single)).nonzero()[0]
-    if len(hard_rows):
-        col_free = col_n > 0
-        col_free[first[single]] = False
-        hard_cols = col_free.nonzero()[0]
-        sub = cost[hard_rows][:, hard_cols]
+    # the feasible pairs, in row order; in tracking there are about as many as rows
+    r, c = (cost <= max_cost).nonzero()
+    row_n = np.bincount(r, minlength=n)
+    col_n = np.bincount(c, minlength=m)
+    single = (row_n[r] == 1) & (col_n[c] == 1)
+    if single.all():  # every feasible pair is isolated: that is the whole answer
+        return r, c, (row_n == 0).nonzero()[0], (col_n == 0).nonzero()[0]
+    row_to_col = np.full(n, -1, dtype=np.intp)
+    row_to_col[r[single]] = c[single]
+    hard = ~single
+    hard_rows = np.zeros(n, dtype=bool)
+    hard_rows[r[hard]] = True
+    hard_rows = hard_rows.nonzero()[0]
+    hard_cols = np.zeros(m, dtype=bool)
+    hard_cols[c[hard]] = True
+    hard_cols = hard_cols.nonzero()[0]
+    sub = cost[hard_rows][:, hard_cols]
+    if len(hard_cols) == 1:  # one column wanted by several rows: the cheapest row gets it
+        row_to_col[hard_rows[sub[:, 0].argmin()]] = hard_cols[0]
+    elif len(hard_rows) == 1:  # one row with several feasible columns: its cheapest
+        row_to_col[hard_rows[0]] = hard_cols[sub[0].argmin()]
+    else:
         _, sub_rows, _ = lap.lapjv(sub, extend_cost=True, cost_limit=max_cost)
         ok = sub_rows >= 0
         row_to_col[hard_rows[ok]] = hard_cols[sub_rows[ok]]
