@@ -44,7 +44,7 @@ def test_square_crop_round_trip() -> None:
 
 
 @pytest.mark.parametrize(("name", "max_median_px", "min_ap"), [
-    ("movenet-lightning", 10.0, 0.5), ("blazepose-full", 25.0, 0.4),
+    ("movenet-lightning", 10.0, 0.5), ("blazepose-full", 15.0, 0.55),
 ])  # fmt: skip
 def test_pose_on_coco_people(coco_people, name: str, max_median_px: float, min_ap: float) -> None:
     gt, images = coco_people
@@ -97,17 +97,19 @@ def test_unknown_and_wrong_models(tmp_path: Path) -> None:
 
 def test_blazepose_follows_a_person_from_the_last_crop(coco_people) -> None:
     """Given where the person was (the previous result's next crop), one pass finds the same
-    pose as two passes from the box."""
+    pose as the passes a person seen for the first time gets."""
     gt, images = coco_people
     model = load_pose_model("blazepose-full")
     image_id, image = next(iter(images.items()))
     _, boxes = _gt_boxes(gt, image_id)
-    first = model.estimate(image, boxes)
-    assert first.next_crops is not None and first.next_crops.shape == (len(boxes), 4)
-    priors = [[SquareCrop(*map(float, c)) for c in first.next_crops]]
     calls = []
     run = model.run
     model.run = lambda batch: calls.append(len(batch)) or run(batch)  # type: ignore[method-assign]
+    first = model.estimate(image, boxes)
+    assert sum(calls) == model.passes * len(boxes)  # from the box: every pass
+    assert first.next_crops is not None and first.next_crops.shape == (len(boxes), 4)
+    priors = [[SquareCrop(*map(float, c)) for c in first.next_crops]]
+    calls.clear()
     followed = model.estimate_many([(image, boxes)], priors)[0]
     assert sum(calls) == len(boxes)  # one pass: one crop per person
     err = np.linalg.norm(followed.keypoints - first.keypoints, axis=2)

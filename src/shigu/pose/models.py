@@ -56,6 +56,43 @@ class Poses:
                      cut(self.landmark_scores), cut(self.world), cut(self.next_crops))  # fmt: skip
 
     @classmethod
+    def mean(cls, parts: list[Poses]) -> Poses:
+        """The same people seen in several passes: every array averaged, the next crops
+        taken from the last pass."""
+
+        def avg(name: str) -> np.ndarray | None:
+            arrays = [getattr(p, name) for p in parts]
+            if any(a is None for a in arrays):
+                return None
+            return np.mean(arrays, axis=0).astype(np.float32)
+
+        kp, sc = avg("keypoints"), avg("scores")
+        assert kp is not None and sc is not None
+        return cls(kp, sc, avg("landmarks"), avg("landmark_scores"), avg("world"),
+                   parts[-1].next_crops)  # fmt: skip
+
+    def with_rows(self, rows: list[int], other: Poses) -> Poses:
+        """A copy with the people at ``rows`` replaced by ``other``'s, in order."""
+
+        def put(mine: np.ndarray | None, theirs: np.ndarray | None) -> np.ndarray | None:
+            if mine is None or theirs is None:
+                return None
+            out = mine.copy()
+            out[rows] = theirs
+            return out
+
+        kp, sc = put(self.keypoints, other.keypoints), put(self.scores, other.scores)
+        assert kp is not None and sc is not None
+        return Poses(
+            kp,
+            sc,
+            put(self.landmarks, other.landmarks),
+            put(self.landmark_scores, other.landmark_scores),
+            put(self.world, other.world),
+            put(self.next_crops, other.next_crops),
+        )
+
+    @classmethod
     def concat(cls, parts: list[Poses]) -> Poses:
         def cat(name: str) -> np.ndarray | None:
             arrays = [getattr(p, name) for p in parts]
@@ -149,22 +186,24 @@ class PoseModel(ABC):
         tracked = np.array([p is not None for ps in known for p in ps], bool)
         images = [img for (img, _), n in zip(jobs, counts, strict=True) for _ in range(n)]
 
-        def run(cs: list[SquareCrop]) -> list[np.ndarray]:
-            return self.run(
-                np.concatenate([self.prepare(im, [c]) for im, c in zip(images, cs, strict=True)])
-            )
+        def run(imgs: list[np.ndarray], cs: list[SquareCrop]) -> list[np.ndarray]:
+            batch = [self.prepare(im, [c]) for im, c in zip(imgs, cs, strict=True)]
+            return [np.array(o) for o in self.run(np.concatenate(batch))]
 
-        outputs = [np.array(o) for o in run(flat)]  # writable: second passes fill rows in
-        for _ in range(self.passes - 1):
-            if tracked.all():
-                break
-            again = self.refined(outputs, flat)
-            redo = [i for i in range(len(flat)) if not tracked[i]]
-            rerun = self.run(np.concatenate([self.prepare(images[i], [again[i]]) for i in redo]))
-            for o, r in zip(outputs, rerun, strict=True):
-                o.reshape(len(flat), -1)[redo] = r.reshape(len(redo), -1)
-            flat = [again[i] if not tracked[i] else c for i, c in enumerate(flat)]
+        outputs = run(images, flat)
         poses = self.decode(outputs, flat)
+        redo = [i for i in range(len(flat)) if not tracked[i]]
+        if self.passes > 1 and redo:
+            # people not tracked: the later passes from the crops they lead to, averaged
+            redo_images = [images[i] for i in redo]
+            sub_crops = [flat[i] for i in redo]
+            sub_out = [o.reshape(len(flat), *o.shape[1:])[redo] for o in outputs]
+            later = []
+            for _ in range(self.passes - 1):
+                sub_crops = self.refined(sub_out, sub_crops)
+                sub_out = run(redo_images, sub_crops)
+                later.append(self.decode(sub_out, sub_crops))
+            poses = poses.with_rows(redo, Poses.mean(later))
         out, start = [], 0
         for n in counts:
             out.append(poses.slice(start, start + n))
@@ -192,7 +231,11 @@ class BlazePose(PoseModel):
 
     name = "blazepose"
     size = 256
-    passes = 2  # the second crop from the first pass's alignment points (MediaPipe's ROI)
+    # A person seen for the first time: a pass on the box, then the crop MediaPipe's tracking
+    # derives from the alignment points, iterated as it would be over frames of a video; the
+    # passes after the first are averaged (shared COCO people, OKS AP on detector boxes: 0.59
+    # with 2 passes, 0.61 averaging 2-4, 0.63 averaging 2-6 and 2-8). A tracked person: one pass.
+    passes = 6
 
     @property
     def input_dtype(self) -> type[np.generic]:

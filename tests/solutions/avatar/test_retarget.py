@@ -84,3 +84,15 @@ def test_one_euro_quiets_noise_and_follows_motion() -> None:
     f(np.array([1.0, 2.0]), 0.0)
     held = f(np.array([np.nan, 3.0]), 1 / 30)
     assert held[0] == 1.0 and np.isfinite(held[1])  # a missing value holds the last estimate
+
+
+def test_hidden_joints_give_finite_rotations_not_an_error() -> None:
+    """Landmarks never seen are zeros after the filter: both hips on the origin (and, worse,
+    the whole body) must still give proper rotations, as the first frames of a clip may."""
+    pose = t_pose()
+    pose[[23, 24]] = 0.0
+    for world in (pose, np.zeros((33, 3))):
+        local = local_rotations(global_rotations(joint_positions(world)))
+        assert set(local) == set(BONE_NAMES)
+        for rotation in local.values():
+            assert np.isfinite(rotation.as_quat()).all()

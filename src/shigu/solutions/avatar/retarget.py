@@ -51,10 +51,20 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 1e-9 else np.array([0.0, 1.0, 0.0])
 
 
+def _perpendicular(hint: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The unit vector at right angles to unit ``y`` closest to ``hint``; when the hint gives
+    no direction (hidden joints on top of each other), some right angle."""
+    x = hint - np.dot(hint, y) * y
+    if float(np.linalg.norm(x)) < 1e-9:
+        axis = np.eye(3)[int(np.argmin(np.abs(y)))]
+        x = axis - np.dot(axis, y) * y
+    return _unit(x)
+
+
 def _frame(x_hint: np.ndarray, y_axis: np.ndarray) -> Rotation:
     """The rotation whose columns are (x, y, z) with y exact and x as close to the hint."""
     y = _unit(y_axis)
-    x = _unit(x_hint - np.dot(x_hint, y) * y)
+    x = _perpendicular(x_hint, y)
     z = np.cross(x, y)
     return Rotation.from_matrix(np.column_stack([x, y, z]))
 
@@ -129,7 +139,7 @@ def global_rotations(joints: dict[str, np.ndarray]) -> dict[str, Rotation]:
         if bone.name == "Head":
             forward = joints["Nose"] - joints["Head"]
             y = _unit(joints["HeadEnd"] - joints["Head"])
-            z = _unit(forward - np.dot(forward, y) * y)
+            z = _perpendicular(forward, y)
             out["Head"] = Rotation.from_matrix(np.column_stack([np.cross(y, z), y, z]))
             continue
         carried = parent.apply(np.array(bone.rest))
