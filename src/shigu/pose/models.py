@@ -64,7 +64,8 @@ class Poses:
             arrays = [getattr(p, name) for p in parts]
             if any(a is None for a in arrays):
                 return None
-            return np.mean(arrays, axis=0).astype(np.float32)
+            averaged: np.ndarray = np.mean(arrays, axis=0).astype(np.float32)
+            return averaged
 
         kp, sc = avg("keypoints"), avg("scores")
         assert kp is not None and sc is not None
