@@ -22,7 +22,7 @@ import numpy as np
 import onnxruntime as ort
 
 from _common import DATA, machine, median
-from shigu.solutions.industrial.anomaly import AnomalyModel, default_backbone, train
+from shigu.solutions.industrial.anomaly import AnomalyModel, train
 from shigu.solutions.industrial.dataset import load_images, training_images
 
 ROOT = DATA / "anomaly" / "hazelnut_toy"
@@ -47,14 +47,13 @@ def two_hundred_good_images() -> list[np.ndarray]:
     return out
 
 
-def bare_session(spin: bool) -> ort.InferenceSession:
+def bare_session(path: str, spin: bool) -> ort.InferenceSession:
+    """The model's own backbone file, run bare."""
     options = ort.SessionOptions()
     options.log_severity_level = 3
     if not spin:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(
-        str(default_backbone((SIZE, SIZE))), options, providers=["CPUExecutionProvider"]
-    )
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def timed(fn: object, images: list[np.ndarray]) -> float:
@@ -87,7 +86,10 @@ def main() -> None:
     test = images[:96]
     model = AnomalyModel(model.embedder, model.scorer, model.threshold)
     preprocess = model.embedder.preprocess
-    sessions = {"bare (ORT default)": bare_session(True), "bare (no spin)": bare_session(False)}
+    path = str(model.embedder.model_path)
+    sessions = {"bare (ORT default)": bare_session(path, True),
+                "bare (no spin)": bare_session(path, False)}  # fmt: skip
+    print(model.embedder.preprocess.describe())
 
     def bare(name: str) -> object:
         session = sessions[name]

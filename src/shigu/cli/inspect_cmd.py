@@ -27,6 +27,10 @@ EfficientNet-Lite0 with ImageNet weights, exported to ONNX on first use (needs t
 `shigu[train]` extra: torch), or any ONNX feature extractor given with --backbone. The result
 is one file holding the backbone, memory bank, threshold and preprocessing.
 
+Images keep their shape (--resize scale, PatchCore's default): all are scaled by one factor so
+the typical image's shorter side is --size network pixels, and padded by reflection to
+multiples of 32; long parts, mixed sizes and thin defects are not squashed.
+
 Example: shigu inspect train hazelnut/ --out hazelnut.shigu
 """
 
@@ -65,7 +69,19 @@ def train_cmd(
     folder: Path = typer.Argument(..., help="Good images, or an MVTec-AD category folder."),
     out: Path = typer.Option(..., "--out", "-o", help="Model file to write (.shigu)."),
     method: str = typer.Option("patchcore", "--method", help="patchcore or padim (lighter)."),
-    size: str = typer.Option("256", "--size", help="Network input size: 256 or HxW."),
+    size: str = typer.Option(
+        "256",
+        "--size",
+        help="Network pixels: the typical image's shorter side with --resize scale; the "
+        "input size (256 or HxW) with --resize stretch.",
+    ),
+    resize: str = typer.Option(
+        "auto",
+        "--resize",
+        help="scale: every image by one factor, shape kept, padded to multiples of 32 "
+        "(thin defects, long or mixed-size images); stretch: each image to --size; auto: "
+        "scale for PatchCore on the built-in backbone, stretch otherwise.",
+    ),
     backbone: Path | None = typer.Option(
         None, "--backbone", help="Your own ONNX feature extractor (NCHW float RGB input)."
     ),
@@ -86,6 +102,8 @@ def train_cmd(
     from shigu.solutions.industrial.dataset import load_images, training_images
 
     check_output_path(out, (".shigu",), "--out")
+    if resize not in ("auto", "scale", "stretch"):
+        raise InputError(f"unknown --resize {resize!r}", "use auto, scale or stretch")
     paths = training_images(folder, allow_defects=allow_defects)
     with progress_bar("reading", len(paths)) as bar:
         images, kept = [], []
@@ -108,6 +126,7 @@ def train_cmd(
             bank_max=bank_max,
             seed=seed,
             progress=bar.advance,
+            resize=resize,
         )
     model.save(out)
     meta = model.meta
@@ -115,8 +134,10 @@ def train_cmd(
         f"{model.method}: trained on {meta['train_images']} images, "
         f"threshold {model.threshold:.3f} from {meta['validation_images']} held-out images"
         + (f", memory bank {meta['bank_size']} patches" if meta.get("bank_size") else "")
-        + f" → {out}"
+        + f" → {out}",
+        markup=False,
     )
+    console.print(model.embedder.preprocess.describe(), markup=False)
 
 
 @app.command("predict", help=PREDICT_HELP, no_args_is_help=True)
@@ -219,14 +240,22 @@ def eval_cmd(
 )
 def export_backbone(
     out: Path = typer.Option(..., "--out", "-o", help="ONNX file to write."),
-    size: str = typer.Option("256", "--size", help="Input size: 256 or HxW."),
+    size: str = typer.Option(
+        "any",
+        "--size",
+        help="Input size: any (height and width any multiples of 32, what --resize scale "
+        "uses), 256 or HxW.",
+    ),
 ) -> None:
     from shigu.solutions.industrial.efficientnet_lite import export_onnx
 
     check_output_path(out, (".onnx",), "--out")
-    export_onnx(out, size=_parse_size(size))
+    fixed = None if size.strip().lower() == "any" else _parse_size(size)
+    export_onnx(out, size=fixed)
+    shape = "any multiple of 32" if fixed is None else f"{fixed[0]}x{fixed[1]}"
     console.print(
-        f"wrote {out} (outputs s8, s16; input images: float RGB 0-255, NCHW)", markup=False
+        f"wrote {out} (outputs s8, s16; input images: float RGB 0-255, NCHW, {shape})",
+        markup=False,
     )
 
 

@@ -270,3 +270,74 @@ def test_overlays_of_same_named_images_never_overwrite(tmp_path: Path) -> None:
         "crack/01_anomaly.png",
         "good/00_anomaly.png",
     ]
+
+
+def test_images_keep_their_shape_by_default(hazelnut_model: Path, hazelnut: Path) -> None:
+    """--resize scale: one factor for every image (the typical shorter side becomes 256
+    network pixels), padded by reflection to multiples of 32, never stretched."""
+    model = AnomalyModel.load(hazelnut_model)
+    prep = model.embedder.preprocess
+    assert prep.resize == "scale" and prep.scale > 0
+    image = read_image(hazelnut / "test" / "colour" / "00.jpg")
+    assert image is not None
+    long = cv2.resize(image, (image.shape[1] * 2, image.shape[0]))  # twice as wide
+    full_h, full_w, top, left = prep.input_shape(long.shape)
+    assert full_h % 32 == 0 and full_w % 32 == 0
+    h, w = round(long.shape[0] * prep.scale), round(long.shape[1] * prep.scale)
+    assert abs(w / h - 2.0) < 0.02  # the shape is kept
+    assert full_h - h < 32 and full_w - w < 32 and top >= 0 and left >= 0
+    pred = model.predict([long])[0]
+    assert pred.anomaly_map.shape == long.shape[:2]
+    assert model.meta["preprocessing"].startswith("images scaled by")
+
+
+def test_resize_choices_and_their_errors(hazelnut: Path, tmp_path: Path) -> None:
+    images, _ = load_images(training_images(hazelnut))
+    stretched = train(images[:6], resize="stretch")
+    assert stretched.embedder.preprocess.resize == "stretch"
+    assert stretched.maps(images[:1])[0].shape == images[0].shape[:2]
+    with pytest.raises(InputError, match="PaDiM compares each patch"):
+        train(images[:6], method="padim", resize="scale")
+    with pytest.raises(InputError, match="fixed input shape"):
+        train(images[:6], size=(256, 320), resize="scale")
+    with pytest.raises(InputError, match="unknown --resize"):
+        train(images[:6], resize="squash")
+    result = runner.invoke(app, ["inspect", "train", str(hazelnut), "--out",
+                                 str(tmp_path / "m.shigu"), "--resize", "squash"])  # fmt: skip
+    assert result.exit_code != 0 and "unknown --resize" in str(result.exception or result.output)
+
+
+def test_models_saved_before_scale_mode_still_stretch(hazelnut_model: Path, tmp_path: Path) -> None:
+    """A manifest without "resize" is a model from before 2026-12-06: it stretched."""
+    from shigu.solutions.industrial.features import Preprocess
+
+    old = Preprocess.from_json({"size": [256, 256], "mean": [0, 0, 0], "std": [1, 1, 1]})
+    assert old.resize == "stretch" and old.input_shape((100, 300, 3)) == (256, 256, 0, 0)
+    again = Preprocess.from_json(AnomalyModel.load(hazelnut_model).embedder.preprocess.to_json())
+    assert again.resize == "scale"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [
+        # measured 2026-12-06 (docs/industrial.md): 1.000 / 0.959 / 0.884; stretched to
+        # 256x256 the same set gave 1.000 / 0.870 / 0.675
+        ("kolektorsdd_commutator", {"image_auroc": 0.95, "pixel_auroc": 0.94, "pro": 0.85}),
+        # measured 0.833 / 0.650 / 0.728 (stretched: 0.800 / 0.658 / 0.687): a floor, not the
+        # 0.95 / 0.95 / 0.90 the texture issue asks for
+        ("mtd_magnetic_tile", {"image_auroc": 0.78, "pixel_auroc": 0.6, "pro": 0.68}),
+    ],
+)
+def test_texture_sets_through_the_cli(
+    data_dir: Path, tmp_path: Path, name: str, floors: dict[str, float]
+) -> None:
+    root = data_dir / "anomaly" / name
+    model, out = tmp_path / "m.shigu", tmp_path / "metrics.json"
+    result = runner.invoke(app, ["inspect", "train", str(root), "--out", str(model)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["inspect", "eval", str(model), str(root), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(out.read_text())
+    for key, floor in floors.items():
+        assert metrics[key] >= floor, (name, key, metrics[key])

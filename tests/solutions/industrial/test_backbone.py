@@ -64,3 +64,22 @@ def test_onnx_export_matches_torch(tmp_path: Path, data_dir: Path) -> None:
         ref8, ref16 = extractor(torch.from_numpy(x))
     np.testing.assert_allclose(s8[:1], ref8.numpy(), atol=1e-3, rtol=1e-3)
     np.testing.assert_allclose(s16[:1], ref16.numpy(), atol=1e-3, rtol=1e-3)
+
+
+def test_any_size_export_matches_torch_on_other_shapes(tmp_path: Path) -> None:
+    """The export for --resize scale has symbolic height and width; its fixed "same" pads
+    are right for every side that is a multiple of 32 (the traced pads of one size are not)."""
+    import onnxruntime as ort
+
+    path = efficientnet_lite.export_onnx(tmp_path / "any.onnx", size=None)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    extractor = efficientnet_lite.FeatureExtractor(efficientnet_lite.load(), ("s8", "s16"))
+    rng = np.random.default_rng(0)
+    for h, w in ((256, 256), (256, 640), (96, 480), (320, 224)):
+        x = rng.uniform(0, 255, (1, 3, h, w)).astype(np.float32)
+        s8, s16 = session.run(["s8", "s16"], {"images": x})
+        assert s8.shape == (1, 40, h // 8, w // 8) and s16.shape == (1, 112, h // 16, w // 16)
+        with torch.no_grad():
+            ref8, ref16 = extractor(torch.from_numpy(x))
+        np.testing.assert_allclose(s8, ref8.numpy(), atol=1e-3, rtol=1e-3)
+        np.testing.assert_allclose(s16, ref16.numpy(), atol=1e-3, rtol=1e-3)

@@ -21,7 +21,12 @@ import numpy as np
 from shigu.core.errors import InputError, ModelError
 from shigu.runtime.zoo import shigu_home
 from shigu.solutions.industrial import model_file
-from shigu.solutions.industrial.features import PatchEmbedder, Preprocess
+from shigu.solutions.industrial.features import (
+    RESIZE_MODES,
+    Embedded,
+    PatchEmbedder,
+    Preprocess,
+)
 from shigu.solutions.industrial.padim import Padim
 from shigu.solutions.industrial.patchcore import PatchCore
 
@@ -31,9 +36,11 @@ DEFAULT_LAYERS = ("s8", "s16")
 Scorer = PatchCore | Padim
 
 
-def default_backbone(size: tuple[int, int]) -> Path:
-    """The ImageNet EfficientNet-Lite0 feature extractor as ONNX, exported once and cached."""
-    path = shigu_home() / "backbones" / f"efficientnet_lite0_s8_s16_{size[0]}x{size[1]}.onnx"
+def default_backbone(size: tuple[int, int] | None = None) -> Path:
+    """The ImageNet EfficientNet-Lite0 feature extractor as ONNX, exported once and cached:
+    for inputs of one ``size`` (height, width), or of any sides that are multiples of 32."""
+    name = "any32" if size is None else f"{size[0]}x{size[1]}"
+    path = shigu_home() / "backbones" / f"efficientnet_lite0_s8_s16_{name}.onnx"
     if not path.is_file():
         from shigu.solutions.industrial import efficientnet_lite
 
@@ -132,31 +139,38 @@ class AnomalyModel:
     def size(self) -> tuple[int, int]:
         return self.embedder.size
 
-    def maps(self, images: Sequence[np.ndarray]) -> np.ndarray:
-        """Anomaly maps at the model's input size: (N, H, W) float32."""
-        return self.maps_from_embeddings(self.embedder(images))
+    def maps(self, images: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Anomaly maps, each at its image's own size (float32)."""
+        return self.maps_of(self.embedder.embed_images(images))
 
-    def maps_from_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
-        patch = self.scorer.patch_scores(embeddings)
-        h, w = self.size
-        out = np.empty((len(patch), h, w), dtype=np.float32)
-        for i, p in enumerate(patch):
-            up = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
-            out[i] = cv2.GaussianBlur(up, (0, 0), self.sigma) if self.sigma > 0 else up
+    def maps_of(self, embedded: Sequence[Embedded]) -> list[np.ndarray]:
+        """Patch distances upsampled to the network input, smoothed, the padding cut off and
+        brought to the image's size."""
+        out: list[np.ndarray] = [np.zeros(0, np.float32)] * len(embedded)
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for i, e in enumerate(embedded):
+            groups.setdefault(e.features.shape, []).append(i)
+        for members in groups.values():
+            patch = self.scorer.patch_scores(np.stack([embedded[i].features for i in members]))
+            for i, p in zip(members, patch, strict=True):
+                e = embedded[i]
+                h, w = e.input_size
+                up = cv2.resize(p, (w, h), interpolation=cv2.INTER_LINEAR)
+                if self.sigma > 0:
+                    up = cv2.GaussianBlur(up, (0, 0), self.sigma)
+                top, left, bh, bw = e.box
+                up = up[top : top + bh, left : left + bw]
+                ih, iw = e.image_size
+                if up.shape != (ih, iw):
+                    up = cv2.resize(up, (iw, ih), interpolation=cv2.INTER_LINEAR)
+                out[i] = np.ascontiguousarray(up, dtype=np.float32)
         return out
 
     def predict(self, images: Sequence[np.ndarray], min_area: int = 16) -> list[Prediction]:
         """Score, verdict, image-sized map, mask and regions for each image."""
         results = []
-        for image, amap in zip(images, self.maps(images), strict=True):
-            score = float(amap.max())
-            full = (
-                amap
-                if amap.shape == image.shape[:2]
-                else cv2.resize(
-                    amap, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR
-                )
-            )
+        for full in self.maps(images):
+            score = float(full.max())
             mask = np.where(full >= self.threshold, 255, 0).astype(np.uint8)
             regions = _regions(mask, full, min_area) if score >= self.threshold else []
             results.append(Prediction(score, score >= self.threshold, full, mask, regions))
@@ -222,6 +236,40 @@ def _batched(items: list[np.ndarray], size: int) -> list[list[np.ndarray]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+def _resolve_preprocess(
+    resize: str,
+    method: str,
+    builtin: bool,
+    size: tuple[int, int],
+    images: list[np.ndarray],
+    mean: tuple[float, float, float],
+    std: tuple[float, float, float],
+) -> Preprocess:
+    """The preprocessing ``train`` uses: ``auto`` keeps the images' shape (scale) for
+    PatchCore on the built-in backbone, and stretches them otherwise."""
+    if resize == "auto":
+        resize = "scale" if method == "patchcore" and builtin else "stretch"
+    if resize not in RESIZE_MODES:
+        raise InputError(f"unknown --resize {resize!r}", "use auto, scale or stretch")
+    if resize == "stretch":
+        return Preprocess(size, mean, std)
+    if method == "padim":
+        raise InputError(
+            "PaDiM compares each patch with the same place in the training images, so the "
+            "images must share one shape",
+            "use --resize stretch with --method padim",
+        )
+    if size[0] != size[1]:
+        raise InputError(
+            f"--size {size[0]}x{size[1]} sets a fixed input shape, which --resize scale does "
+            "not use",
+            "give one number (the typical image's shorter side in network pixels) or use "
+            "--resize stretch",
+        )
+    typical = float(np.median([min(image.shape[:2]) for image in images]))
+    return Preprocess(size, mean, std, "scale", size[0] / max(typical, 1.0))
+
+
 def train(
     images: list[np.ndarray],
     method: str = "patchcore",
@@ -238,8 +286,14 @@ def train(
     device: str = "cpu",
     batch: int = 8,
     progress: Callable[[int], None] | None = None,
+    resize: str = "auto",
 ) -> AnomalyModel:
-    """Fit on good images: embed, split off validation images, build the scorer, calibrate."""
+    """Fit on good images: embed, split off validation images, build the scorer, calibrate.
+
+    ``resize``: ``scale`` brings every image to the network by one factor (the typical
+    image's shorter side becomes ``size``), keeping its shape; ``stretch`` resizes each to
+    ``size`` whatever its shape; ``auto`` is ``scale`` for PatchCore on the built-in backbone.
+    """
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}", f"use one of: {', '.join(METHODS)}")
     if len(images) < 2:
@@ -251,46 +305,60 @@ def train(
         raise InputError(f"--val-fraction must be in [0, 1), got {val_fraction}")
     started = time.perf_counter()
     if backbone is None:
-        model_path = default_backbone(size)
-        preprocess = preprocess or Preprocess(size)
+        identity = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))  # our export normalises in the graph
+        preprocess = preprocess or _resolve_preprocess(
+            resize, method, True, size, images, *identity
+        )
+        model_path = default_backbone(None if preprocess.resize == "scale" else size)
         layers = layers or DEFAULT_LAYERS
     else:
         model_path = Path(backbone)
-        preprocess = preprocess or Preprocess(
-            size, (123.675, 116.28, 103.53), (58.395, 57.12, 57.375)
+        imagenet = ((123.675, 116.28, 103.53), (58.395, 57.12, 57.375))
+        preprocess = preprocess or _resolve_preprocess(
+            resize, method, False, size, images, *imagenet
         )
     embedder = PatchEmbedder(
         model_path, preprocess, layers or (), device=device, layer_dims=layer_dims
     )
-    embeddings = []
+    if preprocess.resize == "scale":
+        dims = embedder.model.input_shape[2:]
+        if any(isinstance(d, int) and d > 0 for d in dims):
+            raise InputError(
+                f"backbone {model_path.name} takes a fixed input size {dims}, which "
+                "--resize scale cannot give it",
+                "use --resize stretch, or export the backbone with symbolic height and width",
+            )
+    emb: list[Embedded] = []
     for chunk in _batched(images, batch):
-        embeddings.append(embedder(chunk))
+        emb += embedder.embed_images(chunk, batch)
         if progress:
             progress(len(chunk))
-    emb = np.concatenate(embeddings)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(emb))
     n_val = round(len(emb) * val_fraction)
     n_val = min(n_val, len(emb) - 1)
     val_idx, fit_idx = order[:n_val], np.sort(order[n_val:])
     feature_seconds = time.perf_counter() - started
+    dims_out = int(emb[0].features.shape[-1])
     scorer: Scorer
     if method == "patchcore":
-        scorer = PatchCore.fit(emb[fit_idx], coreset_ratio, bank_min, bank_max, seed)
+        flat = np.concatenate([emb[i].features.reshape(-1, dims_out) for i in fit_idx])
+        scorer = PatchCore.fit(flat, coreset_ratio, bank_min, bank_max, seed)
     else:
-        scorer = Padim.fit(emb[fit_idx], seed=seed)
+        scorer = Padim.fit(np.stack([emb[i].features for i in fit_idx]), seed=seed)
     model = AnomalyModel(embedder, scorer, threshold=np.inf)
     if n_val:
-        val_scores = model.maps_from_embeddings(emb[val_idx]).reshape(n_val, -1).max(axis=1)
+        val_scores = np.array([m.max() for m in model.maps_of([emb[i] for i in val_idx])])
     else:  # no hold-out: leave-in scores are optimistic, so widen the margin
-        val_scores = model.maps_from_embeddings(emb).reshape(len(emb), -1).max(axis=1) * 1.5
+        val_scores = np.array([m.max() for m in model.maps_of(emb)]) * 1.5
     model.threshold = calibrate_threshold(val_scores)
     model.meta = {
         "train_images": len(fit_idx),
         "validation_images": int(n_val),
         "validation_scores": [round(float(s), 4) for s in val_scores],
         "bank_size": len(scorer.bank) if isinstance(scorer, PatchCore) else None,
-        "feature_dims": int(emb.shape[-1]),
+        "feature_dims": dims_out,
+        "preprocessing": preprocess.describe(),
         "feature_seconds": round(feature_seconds, 3),
         "fit_seconds": round(time.perf_counter() - started - feature_seconds, 3),
         "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

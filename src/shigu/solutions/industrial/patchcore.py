@@ -113,7 +113,7 @@ def bank_size(patches: int, ratio: float, minimum: int, maximum: int) -> int:
 
 
 class PatchCore:
-    """Memory bank + scorer; ``fit`` from (N, h, w, D) embeddings of good images."""
+    """Memory bank + scorer; ``fit`` from patch vectors (..., D) of good images."""
 
     method = "patchcore"
 
