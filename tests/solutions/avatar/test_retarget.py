@@ -96,3 +96,22 @@ def test_hidden_joints_give_finite_rotations_not_an_error() -> None:
         assert set(local) == set(BONE_NAMES)
         for rotation in local.values():
             assert np.isfinite(rotation.as_quat()).all()
+
+
+def test_a_landmark_never_seen_keeps_the_models_guess_and_a_seen_one_is_held() -> None:
+    from shigu.solutions.avatar.motion import PersonMotion
+
+    motion = PersonMotion(1, 640, smooth=True)
+    pose = t_pose()
+    marks = np.zeros((33, 3))
+    marks[:, 2] = 1.0
+    marks[15, 2] = 0.1  # left wrist hidden from the start
+    motion.add(0.0, 0, pose, marks)
+    np.testing.assert_allclose(motion.worlds[0][15], pose[15])  # the guess, not the hips
+    marks[15, 2] = 1.0
+    motion.add(0.04, 1, pose, marks)
+    moved = pose.copy()
+    moved[15] += 0.5
+    marks[15, 2] = 0.1  # hidden again: held where it was last seen
+    motion.add(0.08, 2, moved, marks)
+    np.testing.assert_allclose(motion.worlds[2][15], motion.worlds[1][15])

@@ -50,6 +50,7 @@ class PersonMotion:
     def __post_init__(self) -> None:
         self._world_filter = OneEuroFilter()
         self._pixel_filter = OneEuroFilter()
+        self._seen = np.zeros(33, dtype=bool)
         self._root = RootTracker(self.image_width, self.hfov_deg)
 
     def add(self, t: float, frame: int, world: np.ndarray, landmarks: np.ndarray) -> None:
@@ -57,8 +58,13 @@ class PersonMotion:
         world = np.asarray(world, dtype=np.float64).copy()
         pixels = np.asarray(landmarks[:, :2], dtype=np.float64).copy()
         hidden = landmarks[:, 2] < MIN_VISIBILITY
-        world[hidden] = np.nan  # the filter holds hidden landmarks at their last estimate
-        pixels[hidden] = np.nan
+        # The filter holds a hidden landmark at its last estimate; one never seen yet has
+        # none, so it keeps the model's own guess (at the hips, where NaN would put it, an
+        # arm hidden behind the body from the first frame folds back on itself).
+        held = hidden & self._seen
+        self._seen |= ~hidden
+        world[held] = np.nan
+        pixels[held] = np.nan
         self.raw_worlds.append(np.asarray(world))
         if self.smooth:
             world = self._world_filter(world, t)
