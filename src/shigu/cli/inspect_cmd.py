@@ -24,7 +24,7 @@ TRAIN_HELP = """Train an anomaly model from good images only.
 DIR is a folder of good images, or an MVTec-AD folder (then DIR/train/good is used). A share
 of the images (--val-fraction) is held back to calibrate the OK/NG threshold. The backbone is
 EfficientNet-Lite0 with ImageNet weights, exported to ONNX on first use (needs the
-`shigu[train]` extra: torch), or any ONNX feature extractor given with --backbone. The result
+`shigu\\[train]` extra: torch), or any ONNX feature extractor given with --backbone. The result
 is one file holding the backbone, memory bank, threshold and preprocessing.
 
 Images keep their shape (--resize scale, PatchCore's default): all are scaled by one factor so
@@ -236,7 +236,7 @@ def eval_cmd(
 @app.command(
     "export-backbone",
     help="Export the ImageNet EfficientNet-Lite0 feature extractor "
-    "to ONNX (needs the shigu[train] extra), e.g. for use on a machine without torch.",
+    "to ONNX (needs the shigu\\[train] extra), e.g. for use on a machine without torch.",
 )
 def export_backbone(
     out: Path = typer.Option(..., "--out", "-o", help="ONNX file to write."),
