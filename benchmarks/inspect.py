@@ -1,6 +1,6 @@
 """PatchCore inference vs the bare backbone, and training time: see inspect_bench.py.
 
-Usage: python benchmarks/inspect.py [--repeats 5]
+Usage: python benchmarks/inspect.py [--repeats 5] [--network lite2]
 
 This file shares its name with the standard library's ``inspect``. Scripts run from this
 folder have it first on their import path, so when anything imports ``inspect`` it gets this

@@ -8,7 +8,8 @@ Runtime's default session and one with idle-thread spinning off). Target: ratio 
 (b) Training time for 200 good images (features + greedy coreset + calibration).
 Runs alternate; figures are medians of --repeats.
 
-Usage: python benchmarks/inspect.py [--repeats 5]   (this module holds its code)
+Usage: python benchmarks/inspect.py [--repeats 5] [--network lite2]   (this module holds its
+code)
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def timed(fn: object, images: list[np.ndarray]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--network", default="lite0", help="lite0 (default) or lite2")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print(machine())
@@ -74,7 +76,7 @@ def main() -> None:
     train_times, model = [], None
     for _ in range(max(1, args.repeats // 2)):
         start = time.perf_counter()
-        model = train(images, method="patchcore", size=(SIZE, SIZE))
+        model = train(images, method="patchcore", size=(SIZE, SIZE), network=args.network)
         train_times.append(time.perf_counter() - start)
     assert model is not None
     print(

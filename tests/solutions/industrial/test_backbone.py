@@ -26,8 +26,9 @@ def _input(path: Path, size: int = 224) -> object:
     return (x - efficientnet_lite.MEAN) / efficientnet_lite.STD
 
 
-def test_bear_is_classified_as_a_bear(data_dir: Path) -> None:
-    net = efficientnet_lite.load()
+@pytest.mark.parametrize("network", ["lite0", "lite2"])
+def test_bear_is_classified_as_a_bear(data_dir: Path, network: str) -> None:
+    net = efficientnet_lite.load(network=network)  # strict: every key and shape must match
     with torch.no_grad():
         probs = net(_input(data_dir / "images" / "coco_val2017" / "000000000285.jpg")).softmax(1)[0]
     top = int(probs.argmax())
@@ -83,3 +84,9 @@ def test_any_size_export_matches_torch_on_other_shapes(tmp_path: Path) -> None:
             ref8, ref16 = extractor(torch.from_numpy(x))
         np.testing.assert_allclose(s8, ref8.numpy(), atol=1e-3, rtol=1e-3)
         np.testing.assert_allclose(s16, ref16.numpy(), atol=1e-3, rtol=1e-3)
+
+
+def test_stage_ends_follow_the_stage_table() -> None:
+    assert efficientnet_lite.stage_ends(efficientnet_lite.STAGES) == efficientnet_lite.STAGE_ENDS
+    lite2 = efficientnet_lite.stage_ends(efficientnet_lite.STAGES_LITE2)
+    assert lite2 == {"s2": 0, "s4": 3, "s8": 6, "s16": 14, "s32": 20}

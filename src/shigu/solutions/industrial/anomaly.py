@@ -33,19 +33,23 @@ from shigu.solutions.industrial.patchcore import PatchCore
 log = logging.getLogger(__name__)
 METHODS = ("patchcore", "padim")
 DEFAULT_LAYERS = ("s8", "s16")
+NETWORKS = (
+    "lite0",
+    "lite2",
+)  # the built-in backbones (shigu.solutions.industrial.efficientnet_lite)
 Scorer = PatchCore | Padim
 
 
-def default_backbone(size: tuple[int, int] | None = None) -> Path:
-    """The ImageNet EfficientNet-Lite0 feature extractor as ONNX, exported once and cached:
-    for inputs of one ``size`` (height, width), or of any sides that are multiples of 32."""
+def default_backbone(size: tuple[int, int] | None = None, network: str = "lite0") -> Path:
+    """An ImageNet EfficientNet-Lite feature extractor as ONNX, exported once and cached: for
+    inputs of one ``size`` (height, width), or of any sides that are multiples of 32."""
     name = "any32" if size is None else f"{size[0]}x{size[1]}"
-    path = shigu_home() / "backbones" / f"efficientnet_lite0_s8_s16_{name}.onnx"
+    path = shigu_home() / "backbones" / f"efficientnet_{network}_s8_s16_{name}.onnx"
     if not path.is_file():
         from shigu.solutions.industrial import efficientnet_lite
 
-        log.info("exporting EfficientNet-Lite0 to %s", path)
-        efficientnet_lite.export_onnx(path, size=size, layers=DEFAULT_LAYERS)
+        log.info("exporting EfficientNet-%s to %s", network.title(), path)
+        efficientnet_lite.export_onnx(path, size=size, layers=DEFAULT_LAYERS, network=network)
     return path
 
 
@@ -287,12 +291,14 @@ def train(
     batch: int = 8,
     progress: Callable[[int], None] | None = None,
     resize: str = "auto",
+    network: str = "lite0",
 ) -> AnomalyModel:
     """Fit on good images: embed, split off validation images, build the scorer, calibrate.
 
     ``resize``: ``scale`` brings every image to the network by one factor (the typical
     image's shorter side becomes ``size``), keeping its shape; ``stretch`` resizes each to
     ``size`` whatever its shape; ``auto`` is ``scale`` for PatchCore on the built-in backbone.
+    ``network``: the built-in backbone, ``lite0`` (fast) or ``lite2`` (slower, finer textures).
     """
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}", f"use one of: {', '.join(METHODS)}")
@@ -303,13 +309,18 @@ def train(
         )
     if not 0.0 <= val_fraction < 1.0:
         raise InputError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+    if network not in NETWORKS:
+        raise InputError(f"unknown --network {network!r}", f"use one of: {', '.join(NETWORKS)}")
+    if backbone is not None and network != "lite0":
+        raise InputError("--network picks the built-in backbone; --backbone replaces it",
+                         "give one of them")  # fmt: skip
     started = time.perf_counter()
     if backbone is None:
         identity = ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0))  # our export normalises in the graph
         preprocess = preprocess or _resolve_preprocess(
             resize, method, True, size, images, *identity
         )
-        model_path = default_backbone(None if preprocess.resize == "scale" else size)
+        model_path = default_backbone(None if preprocess.resize == "scale" else size, network)
         layers = layers or DEFAULT_LAYERS
     else:
         model_path = Path(backbone)
@@ -358,6 +369,7 @@ def train(
         "validation_scores": [round(float(s), 4) for s in val_scores],
         "bank_size": len(scorer.bank) if isinstance(scorer, PatchCore) else None,
         "feature_dims": dims_out,
+        "network": network if backbone is None else Path(backbone).name,
         "preprocessing": preprocess.describe(),
         "feature_seconds": round(feature_seconds, 3),
         "fit_seconds": round(time.perf_counter() - started - feature_seconds, 3),

