@@ -43,6 +43,15 @@ def test_square_crop_round_trip() -> None:
     assert np.abs(back - [30, 70]).max() <= 1.0
 
 
+def test_crop_borders_black_or_replicated() -> None:
+    """The crop sticks out of the image on the left: black, or the edge column repeated
+    (BlazePose, as MediaPipe's landmark graph does)."""
+    image = np.full((100, 100, 3), 200, np.uint8)
+    crop = SquareCrop(10.0, 50.0, 60.0)  # reaches 20 px left of the image
+    assert crop.cut(image, 60)[30, 0].tolist() == [0, 0, 0]
+    assert crop.cut(image, 60, replicate=True)[30, 0].tolist() == [200, 200, 200]
+
+
 @pytest.mark.parametrize(("name", "max_median_px", "min_ap"), [
     ("movenet-lightning", 10.0, 0.5), ("blazepose-full", 15.0, 0.55),
 ])  # fmt: skip

@@ -47,10 +47,17 @@ class SquareCrop:
         shift = np.array([size / 2, size / 2]) - rot @ np.array([self.cx, self.cy])
         return np.hstack([rot, shift[:, None]])
 
-    def cut(self, image: np.ndarray, size: int) -> np.ndarray:
-        """The crop resized to ``size`` x ``size`` (outside the image: black), same channels."""
+    def cut(self, image: np.ndarray, size: int, replicate: bool = False) -> np.ndarray:
+        """The crop resized to ``size`` x ``size``, same channels; outside the image black, or
+        the nearest edge pixel with ``replicate``."""
+        border = cv2.BORDER_REPLICATE if replicate else cv2.BORDER_CONSTANT
         return cv2.warpAffine(
-            image, self._matrix(size), (size, size), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0)
+            image,
+            self._matrix(size),
+            (size, size),
+            flags=cv2.INTER_LINEAR,
+            borderMode=border,
+            borderValue=(0, 0, 0),
         )
 
     def to_image(self, points: np.ndarray, size: float) -> np.ndarray:

@@ -122,6 +122,7 @@ class PoseModel(ABC):
     name: str = "pose"
     size: int = 192
     crop_scale: float = 1.25
+    replicate_border: bool = False  # outside the image: black (MoveNet's reference pads zeros)
 
     def __init__(self, path: str | Path, device: str = "cpu", threads: int = 0) -> None:
         self.model = OnnxModel(path, device=device, intra_threads=threads)
@@ -139,7 +140,7 @@ class PoseModel(ABC):
         """(N, size, size, 3) network input for the crops of one BGR image."""
         batch = np.empty((len(crops), self.size, self.size, 3), self.input_dtype)
         for i, crop in enumerate(crops):
-            rgb = cv2.cvtColor(crop.cut(image, self.size), cv2.COLOR_BGR2RGB)
+            rgb = cv2.cvtColor(crop.cut(image, self.size, self.replicate_border), cv2.COLOR_BGR2RGB)
             batch[i] = rgb if self.input_dtype == np.uint8 else rgb * np.float32(1 / 255)
         return batch
 
@@ -232,6 +233,8 @@ class BlazePose(PoseModel):
 
     name = "blazepose"
     size = 256
+    # MediaPipe's landmark graph leaves ImageToTensor's border mode unset: replicate
+    replicate_border = True
     # A person seen for the first time: a pass on the box, then the crop MediaPipe's tracking
     # derives from the alignment points, iterated as it would be over frames of a video; the
     # passes after the first are averaged (shared COCO people, OKS AP on detector boxes: 0.59
