@@ -768,6 +768,12 @@ class Pipeline:
                                             item.detections, item.frame)]  # fmt: skip
             self.metrics.stage.labels("analytics").observe(time.perf_counter() - t1)
             self._occupancy(st)
+            if self.roadside is not None:
+                # now, while the scene is at this frame (the outputs below run after the
+                # whole batch, when the tracks are already at its last frame)
+                ts = item.frame.timestamp
+                seen = [m for m in st.scene.book.tracks.values() if m.last_seen == ts]
+                self.roadside.frame(item.frame.source_id, ts, seen, st.scene)
         if self.graph.post:
             self.graph.run_post(items)  # privacy masks: before anything is shown or written
         for item, st in work:
@@ -788,9 +794,6 @@ class Pipeline:
             if st.mapper is not None and isinstance(event, Event):
                 self._place(event, st)
             self._handle(event, frame.image, st)
-        if self.roadside is not None:
-            seen = [m for m in st.scene.book.tracks.values() if m.last_seen == frame.timestamp]
-            self.roadside.frame(frame.source_id, frame.timestamp, seen, st.scene)
         if self._on_frame is not None:
             self._on_frame(frame.source_id, frame.image, dets)
         if self.outputs:

@@ -79,7 +79,9 @@ def test_run_publishes_rsm_and_rsi_over_mosquitto(
     # 300 frames at 30 fps = 10 s of media at 5 RSMs a second
     assert 45 <= len(rsm) <= 52, len(rsm)
     users = [p for m in rsm for p in m["participants"]]
-    assert len(users) > 50 and all(m["heading_ref"] == "true_north" for m in rsm)
+    # 290 every run: each RSM lists the tracks of its own frame (when the message was made
+    # after the whole inference batch, frames inside a batch lost theirs: 28-126 by timing)
+    assert len(users) > 250 and all(m["heading_ref"] == "true_north" for m in rsm)
     assert {p["type"] for p in users} <= {"motor_vehicle", "motorcycle"}
     for p in users:
         assert abs(p["lat"] - LAT0) < 0.002 and abs(p["lon"] - LON0) < 0.002
