@@ -106,12 +106,15 @@ def train_cmd(
 ) -> None:
     from shigu.solutions.industrial.anomaly import train
     from shigu.solutions.industrial.dataset import load_images, training_images
+    from shigu.solutions.industrial.efficientnet_lite import NETWORKS
+    from shigu.solutions.industrial.features import RESIZE_MODES
 
     check_output_path(out, (".shigu",), "--out")
-    if resize not in ("auto", "scale", "stretch"):
+    # before any image is read: the same checks train() makes
+    if resize not in ("auto", *RESIZE_MODES):
         raise InputError(f"unknown --resize {resize!r}", "use auto, scale or stretch")
-    if network not in ("lite0", "lite2"):
-        raise InputError(f"unknown --network {network!r}", "use lite0 or lite2")
+    if network not in NETWORKS:
+        raise InputError(f"unknown --network {network!r}", f"use one of: {', '.join(NETWORKS)}")
     paths = training_images(folder, allow_defects=allow_defects)
     with progress_bar("reading", len(paths)) as bar:
         images, kept = [], []
@@ -257,11 +260,11 @@ def export_backbone(
     ),
     network: str = typer.Option("lite0", "--network", help="lite0 or lite2."),
 ) -> None:
-    from shigu.solutions.industrial.efficientnet_lite import export_onnx
+    from shigu.solutions.industrial.efficientnet_lite import NETWORKS, export_onnx
 
     check_output_path(out, (".onnx",), "--out")
-    if network not in ("lite0", "lite2"):
-        raise InputError(f"unknown --network {network!r}", "use lite0 or lite2")
+    if network not in NETWORKS:
+        raise InputError(f"unknown --network {network!r}", f"use one of: {', '.join(NETWORKS)}")
     fixed = None if size.strip().lower() == "any" else _parse_size(size)
     export_onnx(out, size=fixed, network=network)
     shape = "any multiple of 32" if fixed is None else f"{fixed[0]}x{fixed[1]}"

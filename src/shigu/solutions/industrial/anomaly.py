@@ -21,6 +21,7 @@ import numpy as np
 from shigu.core.errors import InputError, ModelError
 from shigu.runtime.zoo import shigu_home
 from shigu.solutions.industrial import model_file
+from shigu.solutions.industrial.efficientnet_lite import NETWORKS  # no torch at import
 from shigu.solutions.industrial.features import (
     RESIZE_MODES,
     Embedded,
@@ -33,10 +34,6 @@ from shigu.solutions.industrial.patchcore import PatchCore
 log = logging.getLogger(__name__)
 METHODS = ("patchcore", "padim")
 DEFAULT_LAYERS = ("s8", "s16")
-NETWORKS = (
-    "lite0",
-    "lite2",
-)  # the built-in backbones (shigu.solutions.industrial.efficientnet_lite)
 Scorer = PatchCore | Padim
 
 

@@ -112,11 +112,8 @@ class Preprocess:
             )
         if (full_h, full_w) != (h, w):
             # reflection continues the texture; it needs the image to be larger than the pad
-            border = (
-                cv2.BORDER_REFLECT_101
-                if min(h, w) > max(full_h - h, full_w - w)
-                else (cv2.BORDER_REPLICATE)
-            )
+            fits = min(h, w) > max(full_h - h, full_w - w)
+            border = cv2.BORDER_REFLECT_101 if fits else cv2.BORDER_REPLICATE
             image = cv2.copyMakeBorder(
                 image, top, full_h - h - top, left, full_w - w - left, border
             )
@@ -261,14 +258,19 @@ class PatchEmbedder:
             Preprocess._check(image)
             groups.setdefault(self.preprocess.input_shape(image.shape), []).append(i)
         for members in groups.values():
+            full_h, full_w, _, _ = self.preprocess.input_shape(images[members[0]].shape)
             for lo in range(0, len(members), batch):
                 chunk = members[lo : lo + batch]
-                prepared = [self.preprocess.prepare(images[i]) for i in chunk]
-                emb = self.embed_maps(self.forward(np.concatenate([p.batch for p in prepared])))
-                for i, p, e in zip(chunk, prepared, emb, strict=True):
-                    full = (int(p.batch.shape[2]), int(p.batch.shape[3]))
-                    box = (p.top, p.left, p.height, p.width)
-                    out[i] = Embedded(e, full, box, images[i].shape[:2])
+                if self.preprocess.resize == "stretch":  # one blob for the chunk, no padding
+                    inputs = self.preprocess([images[i] for i in chunk])
+                    boxes = [(0, 0, full_h, full_w)] * len(chunk)
+                else:
+                    prepared = [self.preprocess.prepare(images[i]) for i in chunk]
+                    inputs = np.concatenate([p.batch for p in prepared])
+                    boxes = [(p.top, p.left, p.height, p.width) for p in prepared]
+                emb = self.embed_maps(self.forward(inputs))
+                for i, box, e in zip(chunk, boxes, emb, strict=True):
+                    out[i] = Embedded(e, (full_h, full_w), box, images[i].shape[:2])
         return [e for e in out if e is not None]
 
     @property
